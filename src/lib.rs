@@ -2,4 +2,15 @@
 //! signing service, with its own PKI (统一身份认证).
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod authority;
+pub mod cli;
+pub mod config;
+pub mod department;
+pub mod http;
+pub mod identity;
 pub mod keystore;
+pub mod outcome;
+pub mod pki;
+pub mod server;
+pub mod store;

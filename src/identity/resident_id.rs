@@ -50,7 +50,11 @@ impl FromStr for ResidentId {
         if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
             return Err(ResidentIdError::Format);
         }
-        let sum: u32 = b[..17].iter().zip(WEIGHTS).map(|(d, w)| (d - b'0') as u32 * w).sum();
+        let sum: u32 = b[..17]
+            .iter()
+            .zip(WEIGHTS)
+            .map(|(d, w)| (d - b'0') as u32 * w)
+            .sum();
         let expected = CHECKS[(sum % 11) as usize] as char;
         let found = b[17] as char;
         if found != expected {
@@ -77,8 +81,14 @@ mod tests {
         assert_eq!(id.masked(), "110***********002X");
         assert_eq!(
             "110105194912310021".parse::<ResidentId>(),
-            Err(ResidentIdError::Check { found: '1', expected: 'X' })
+            Err(ResidentIdError::Check {
+                found: '1',
+                expected: 'X'
+            })
         );
-        assert_eq!("1101051949".parse::<ResidentId>(), Err(ResidentIdError::Format));
+        assert_eq!(
+            "1101051949".parse::<ResidentId>(),
+            Err(ResidentIdError::Format)
+        );
     }
 }

@@ -6,7 +6,9 @@ use std::str::FromStr;
 /// The 31-character alphabet of GB 32100-2015 §4 (no I, O, S, V, Z).
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Position weights of the first 17 characters (GB 32100-2015 §5.2).
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// A unified social credit code whose check character is correct.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -19,7 +21,9 @@ pub enum UsccError {
     #[error("a unified social credit code has 18 characters, this has {0}")]
     Length(usize),
     /// A character outside the GB 32100 alphabet.
-    #[error("character {character:?} at position {position} is not allowed (alphabet 0-9 A-H J-N P-R T U W-Y)")]
+    #[error(
+        "character {character:?} at position {position} is not allowed (alphabet 0-9 A-H J-N P-R T U W-Y)"
+    )]
     Character {
         /// the character
         character: char,
@@ -42,10 +46,14 @@ impl Uscc {
     pub fn check_character(first17: &str) -> Result<char, UsccError> {
         let mut sum = 0u32;
         for (i, c) in first17.chars().enumerate() {
-            let value = ALPHABET
-                .iter()
-                .position(|&a| a as char == c)
-                .ok_or(UsccError::Character { character: c, position: i + 1 })?;
+            let value =
+                ALPHABET
+                    .iter()
+                    .position(|&a| a as char == c)
+                    .ok_or(UsccError::Character {
+                        character: c,
+                        position: i + 1,
+                    })?;
             sum += value as u32 * WEIGHTS[i];
         }
         let check = (31 - sum % 31) % 31;
@@ -69,7 +77,10 @@ impl FromStr for Uscc {
         let first17: String = s.chars().take(17).collect();
         let found = s.chars().nth(17).unwrap_or_default();
         if !ALPHABET.contains(&(found as u8)) || !found.is_ascii() {
-            return Err(UsccError::Character { character: found, position: 18 });
+            return Err(UsccError::Character {
+                character: found,
+                position: 18,
+            });
         }
         let expected = Uscc::check_character(&first17)?;
         if found != expected {
@@ -93,19 +104,36 @@ mod tests {
     #[test]
     fn published_codes_validate() {
         // Codes printed on real business licences.
-        for code in ["91350100M000100Y43", "91110000600037341L", "11100000000013127D"] {
-            code.parse::<Uscc>().unwrap_or_else(|e| panic!("{code}: {e}"));
+        for code in [
+            "91350100M000100Y43",
+            "91110000600037341L",
+            "11100000000013127D",
+        ] {
+            code.parse::<Uscc>()
+                .unwrap_or_else(|e| panic!("{code}: {e}"));
         }
     }
 
     #[test]
     fn a_wrong_check_character_is_named() {
         let err = "91350100M000100Y44".parse::<Uscc>().unwrap_err();
-        assert_eq!(err, UsccError::Check { found: '4', expected: '3' });
-        assert!(matches!("91350100M00010".parse::<Uscc>(), Err(UsccError::Length(14))));
+        assert_eq!(
+            err,
+            UsccError::Check {
+                found: '4',
+                expected: '3'
+            }
+        );
+        assert!(matches!(
+            "91350100M00010".parse::<Uscc>(),
+            Err(UsccError::Length(14))
+        ));
         assert!(matches!(
             "9135010OM000100Y43".parse::<Uscc>(),
-            Err(UsccError::Character { character: 'O', position: 9 })
+            Err(UsccError::Character {
+                character: 'O',
+                position: 9
+            })
         ));
     }
 

@@ -42,7 +42,9 @@ pub struct MasterKey {
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MasterKey").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("MasterKey")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,17 +70,24 @@ impl MasterKey {
             return Err(MasterKeyError::Malformed);
         }
         let key = UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| MasterKeyError::Malformed)?;
-        Ok(MasterKey { aead: LessSafeKey::new(key), source })
+        Ok(MasterKey {
+            aead: LessSafeKey::new(key),
+            source,
+        })
     }
 
     /// Loads the development key file `DIR/master.key`, creating it (mode 0600) if absent.
     /// Returns whether the file was created.
     pub fn development_file(dir: &Path) -> Result<(Self, bool), MasterKeyError> {
         let path = dir.join("master.key");
-        let file_err = |reason: String| MasterKeyError::File { path: path.clone(), reason };
+        let file_err = |reason: String| MasterKeyError::File {
+            path: path.clone(),
+            reason,
+        };
         let source = MasterKeySource::DevelopmentFile(path.clone());
         if path.exists() {
-            let text = Zeroizing::new(fs::read_to_string(&path).map_err(|e| file_err(e.to_string()))?);
+            let text =
+                Zeroizing::new(fs::read_to_string(&path).map_err(|e| file_err(e.to_string()))?);
             let bytes = Zeroizing::new(
                 base64::engine::general_purpose::STANDARD
                     .decode(text.trim())
@@ -101,7 +110,8 @@ impl MasterKey {
             options.mode(0o600);
         }
         let mut file = options.open(&path).map_err(|e| file_err(e.to_string()))?;
-        file.write_all(text.as_bytes()).map_err(|e| file_err(e.to_string()))?;
+        file.write_all(text.as_bytes())
+            .map_err(|e| file_err(e.to_string()))?;
         file.sync_all().map_err(|e| file_err(e.to_string()))?;
         Self::from_bytes(&bytes[..], source).map(|k| (k, true))
     }

@@ -97,8 +97,6 @@ impl<S: Signer + ?Sized> rcgen::PublicKeyData for RcgenSigner<'_, S> {
 
 impl<S: Signer + ?Sized> rcgen::SigningKey for RcgenSigner<'_, S> {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        self.0
-            .sign(msg)
-            .map_err(|_| rcgen::Error::RemoteKeyError)
+        self.0.sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)
     }
 }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use ring::aead::{Aad, NONCE_LEN, Nonce};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{
-    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING,
-    ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair,
+    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED_SIGNING,
+    ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair,
+    KeyPair,
 };
 use zeroize::Zeroizing;
 
@@ -30,7 +31,9 @@ pub struct SealedKey {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStoreError {
     /// The master key does not open this key: wrong `GOVSEAL_MASTER_KEY`, or the stored key was altered.
-    #[error("key {0} cannot be opened with this master key (wrong GOVSEAL_MASTER_KEY, or the stored key was altered)")]
+    #[error(
+        "key {0} cannot be opened with this master key (wrong GOVSEAL_MASTER_KEY, or the stored key was altered)"
+    )]
     WrongMasterKey(String),
     /// The opened key does not match its stored public key or algorithm.
     #[error("key {0} is corrupt")]
@@ -54,7 +57,10 @@ fn aad(id: &str, algorithm: KeyAlgorithm) -> Vec<u8> {
 impl KeyStore {
     /// A key store sealing under `master`.
     pub fn new(master: MasterKey) -> Self {
-        KeyStore { master, rng: SystemRandom::new() }
+        KeyStore {
+            master,
+            rng: SystemRandom::new(),
+        }
     }
 
     /// The master key's provenance (for start-up warnings).
@@ -68,22 +74,26 @@ impl KeyStore {
         id: &str,
         algorithm: KeyAlgorithm,
     ) -> Result<(SealedKey, Arc<dyn Signer>), KeyStoreError> {
-        let pkcs8 = Zeroizing::new(match algorithm {
-            KeyAlgorithm::EcdsaP256 => {
-                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &self.rng)
+        let pkcs8 = Zeroizing::new(
+            match algorithm {
+                KeyAlgorithm::EcdsaP256 => {
+                    EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &self.rng)
+                }
+                KeyAlgorithm::EcdsaP384 => {
+                    EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_ASN1_SIGNING, &self.rng)
+                }
+                KeyAlgorithm::Ed25519 => Ed25519KeyPair::generate_pkcs8(&self.rng),
             }
-            KeyAlgorithm::EcdsaP384 => {
-                EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_ASN1_SIGNING, &self.rng)
-            }
-            KeyAlgorithm::Ed25519 => Ed25519KeyPair::generate_pkcs8(&self.rng),
-        }
-        .map_err(|_| KeyStoreError::Generation)?
-        .as_ref()
-        .to_vec());
+            .map_err(|_| KeyStoreError::Generation)?
+            .as_ref()
+            .to_vec(),
+        );
         let signer = SoftwareSigner::from_pkcs8(algorithm, &pkcs8, &self.rng)
             .ok_or(KeyStoreError::Generation)?;
         let mut nonce = [0u8; NONCE_LEN];
-        self.rng.fill(&mut nonce).map_err(|_| KeyStoreError::Generation)?;
+        self.rng
+            .fill(&mut nonce)
+            .map_err(|_| KeyStoreError::Generation)?;
         let mut buffer = pkcs8.to_vec();
         self.master
             .aead
@@ -149,13 +159,17 @@ impl SoftwareSigner {
             })
         };
         match algorithm {
-            KeyAlgorithm::EcdsaP256 => {
-                ecdsa(&ECDSA_P256_SHA256_ASN1_SIGNING, &ECDSA_P256_SHA256_FIXED_SIGNING)
-            }
-            KeyAlgorithm::EcdsaP384 => {
-                ecdsa(&ECDSA_P384_SHA384_ASN1_SIGNING, &ECDSA_P384_SHA384_FIXED_SIGNING)
-            }
-            KeyAlgorithm::Ed25519 => Ed25519KeyPair::from_pkcs8(pkcs8).ok().map(SoftwareSigner::Ed25519),
+            KeyAlgorithm::EcdsaP256 => ecdsa(
+                &ECDSA_P256_SHA256_ASN1_SIGNING,
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+            ),
+            KeyAlgorithm::EcdsaP384 => ecdsa(
+                &ECDSA_P384_SHA384_ASN1_SIGNING,
+                &ECDSA_P384_SHA384_FIXED_SIGNING,
+            ),
+            KeyAlgorithm::Ed25519 => Ed25519KeyPair::from_pkcs8(pkcs8)
+                .ok()
+                .map(SoftwareSigner::Ed25519),
         }
     }
 }
@@ -226,10 +240,16 @@ mod tests {
     fn wrong_master_key_or_renamed_key_does_not_open() {
         let (sealed, _) = store().generate("k1", KeyAlgorithm::EcdsaP256).unwrap();
         let other = KeyStore::new(MasterKey::from_text(&"22".repeat(32)).unwrap());
-        assert!(matches!(other.open(&sealed), Err(KeyStoreError::WrongMasterKey(_))));
+        assert!(matches!(
+            other.open(&sealed),
+            Err(KeyStoreError::WrongMasterKey(_))
+        ));
         let mut renamed = sealed.clone();
         renamed.id = "k2".into();
-        assert!(matches!(store().open(&renamed), Err(KeyStoreError::WrongMasterKey(_))));
+        assert!(matches!(
+            store().open(&renamed),
+            Err(KeyStoreError::WrongMasterKey(_))
+        ));
     }
 
     #[test]
@@ -237,6 +257,11 @@ mod tests {
         // The PKCS#8 prefix of an EC key must not appear in what is stored.
         let (sealed, _) = store().generate("k1", KeyAlgorithm::EcdsaP256).unwrap();
         let prefix = [0x30u8, 0x81, 0x87, 0x02, 0x01, 0x00];
-        assert!(!sealed.sealed_private_key.windows(prefix.len()).any(|w| w == prefix));
+        assert!(
+            !sealed
+                .sealed_private_key
+                .windows(prefix.len())
+                .any(|w| w == prefix)
+        );
     }
 }

@@ -1,0 +1,182 @@
+//! Revocation and CRL publication (RFC 5280 §5): one CRL per CA, numbered,
+//! re-signed on every revocation and before the previous one goes stale.
+
+use std::str::FromStr;
+
+use time::{Duration, OffsetDateTime};
+
+use super::{Authority, AuthorityError, CertifiedKey};
+use crate::pki::{self, RevocationReason, RevokedEntry};
+use crate::store::{self, Connection, certificates::CrlRow};
+
+/// How long a CRL is valid (nextUpdate − thisUpdate).
+pub const CRL_VALIDITY: Duration = Duration::days(7);
+
+/// The CAs that publish CRLs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaName {
+    /// The root CA (covers the issuing CA).
+    Root,
+    /// The issuing CA (covers departments, seals, the TSA).
+    IssuingCa,
+}
+
+impl CaName {
+    /// Both CAs.
+    pub const ALL: [CaName; 2] = [CaName::Root, CaName::IssuingCa];
+
+    /// Name in URLs and file names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaName::Root => "root",
+            CaName::IssuingCa => "issuing-ca",
+        }
+    }
+}
+
+impl FromStr for CaName {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.trim_end_matches(".crl") {
+            "root" => Ok(CaName::Root),
+            "issuing-ca" => Ok(CaName::IssuingCa),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Revocation reasons accepted by the API (RFC 5280 §5.3.1 names).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum RevocationReasonName {
+    /// unspecified (0)
+    Unspecified,
+    /// keyCompromise (1)
+    KeyCompromise,
+    /// affiliationChanged (3)
+    AffiliationChanged,
+    /// superseded (4)
+    Superseded,
+    /// cessationOfOperation (5)
+    CessationOfOperation,
+    /// certificateHold (6)
+    CertificateHold,
+}
+
+impl RevocationReasonName {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unspecified => "unspecified",
+            Self::KeyCompromise => "keyCompromise",
+            Self::AffiliationChanged => "affiliationChanged",
+            Self::Superseded => "superseded",
+            Self::CessationOfOperation => "cessationOfOperation",
+            Self::CertificateHold => "certificateHold",
+        }
+    }
+
+    fn parse(s: &str) -> Option<RevocationReason> {
+        Some(match s {
+            "unspecified" => RevocationReason::Unspecified,
+            "keyCompromise" => RevocationReason::KeyCompromise,
+            "affiliationChanged" => RevocationReason::AffiliationChanged,
+            "superseded" => RevocationReason::Superseded,
+            "cessationOfOperation" => RevocationReason::CessationOfOperation,
+            "certificateHold" => RevocationReason::CertificateHold,
+            _ => return None,
+        })
+    }
+}
+
+impl Authority {
+    fn ca(&self, ca: CaName) -> &CertifiedKey {
+        match ca {
+            CaName::Root => &self.root,
+            CaName::IssuingCa => &self.issuing,
+        }
+    }
+
+    /// Signs and stores a new CRL for `ca` listing every certificate it revoked.
+    pub async fn publish_crl(
+        &self,
+        conn: &mut Connection,
+        ca: CaName,
+    ) -> Result<CrlRow, AuthorityError> {
+        let issuer = self.ca(ca);
+        let revoked = store::certificates::revoked_by_issuer(conn, &issuer.certificate.id)
+            .await?
+            .into_iter()
+            .map(|c| RevokedEntry {
+                serial_hex: c.serial_hex,
+                revoked_at: OffsetDateTime::from_unix_timestamp(c.revoked_at.unwrap_or_default())
+                    .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                reason: c
+                    .revocation_reason
+                    .as_deref()
+                    .and_then(RevocationReasonName::parse),
+            })
+            .collect::<Vec<_>>();
+        let number = store::certificates::latest_crl(conn, ca.as_str())
+            .await?
+            .map_or(1, |c| c.number + 1);
+        let now = OffsetDateTime::now_utc();
+        let next = now + CRL_VALIDITY;
+        let der = pki::sign_crl(
+            &issuer.certificate.der,
+            &*issuer.signer,
+            number as u64,
+            now,
+            next,
+            &revoked,
+        )?;
+        let row = CrlRow {
+            number,
+            der,
+            this_update: now.unix_timestamp(),
+            next_update: next.unix_timestamp(),
+        };
+        store::certificates::insert_crl(conn, ca.as_str(), &row).await?;
+        Ok(row)
+    }
+
+    /// Revokes a certificate issued by the issuing CA and publishes the new CRL
+    /// in the same transaction. Returns false if it was already revoked.
+    pub async fn revoke(
+        &self,
+        conn: &mut Connection,
+        certificate_id: &str,
+        reason: RevocationReasonName,
+    ) -> Result<bool, AuthorityError> {
+        let revoked =
+            store::certificates::revoke(conn, certificate_id, store::now_unix(), reason.as_str())
+                .await?;
+        if revoked {
+            self.publish_crl(conn, CaName::IssuingCa).await?;
+        }
+        Ok(revoked)
+    }
+
+    /// The current CRL of `ca`, re-signed first if none exists or it is past
+    /// half its validity.
+    pub async fn fresh_crl(
+        &self,
+        db: &store::Database,
+        ca: CaName,
+    ) -> Result<CrlRow, AuthorityError> {
+        let mut conn = db.pool.acquire().await.map_err(store::StoreError::from)?;
+        if let Some(crl) = store::certificates::latest_crl(&mut conn, ca.as_str()).await? {
+            let half = (crl.next_update - crl.this_update) / 2;
+            if store::now_unix() < crl.this_update + half {
+                return Ok(crl);
+            }
+        }
+        drop(conn);
+        let mut tx = db.begin().await?;
+        let crl = self.publish_crl(&mut tx, ca).await?;
+        tx.commit().await.map_err(store::StoreError::from)?;
+        Ok(crl)
+    }
+}

@@ -1,0 +1,169 @@
+//! The `govseal` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use time::Duration;
+
+use crate::authority::{self, AuthorityError, InitOptions, write_trust_bundle};
+use crate::config::Config;
+use crate::keystore::KeyAlgorithm;
+use crate::server;
+use crate::store::Database;
+
+/// govseal — unified electronic seal and e-license signing service (统一电子印章 / 电子证照).
+#[derive(Parser, Debug)]
+#[command(name = "govseal", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP service. The first start creates the database, the PKI and
+    /// the trust bundle; later starts reuse them.
+    Serve(ServeArgs),
+    /// Create the PKI explicitly (root CA, issuing CA, TSA). Refuses to overwrite one.
+    Init(InitArgs),
+}
+
+/// Where the installation keeps its data.
+#[derive(Args, Debug, Clone)]
+struct Installation {
+    /// Data directory (SQLite database, development master key).
+    #[arg(long = "data", env = "GOVSEAL_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// Where the public trust bundle is written.
+    #[arg(long = "certs", env = "GOVSEAL_CERTS_DIR", default_value = "./certs")]
+    certs_dir: PathBuf,
+    /// Database URL (sqlite://… or postgres://…); default: SQLite in the data directory.
+    #[arg(long = "database-url", env = "GOVSEAL_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Public base URL of this installation (QR codes, CRL distribution points).
+    #[arg(
+        long = "public-url",
+        env = "GOVSEAL_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    public_url: String,
+    /// Refuse development fallbacks: GOVSEAL_MASTER_KEY and GOVSEAL_ADMIN_TOKEN must be set.
+    #[arg(long, env = "GOVSEAL_PRODUCTION", default_value_t = false)]
+    production: bool,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    installation: Installation,
+    /// Address to listen on.
+    #[arg(long, env = "GOVSEAL_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+#[derive(Args, Debug)]
+struct InitArgs {
+    #[command(flatten)]
+    installation: Installation,
+    /// The authority's name, used in every CA subject.
+    #[arg(long, default_value = "govseal 统一身份认证中心")]
+    authority_name: String,
+    /// Key algorithm: ecdsa-p256 or ecdsa-p384.
+    #[arg(long, default_value = "ecdsa-p256", value_parser = parse_algorithm)]
+    key_algorithm: KeyAlgorithm,
+    /// Root CA validity in years.
+    #[arg(long, default_value_t = 20)]
+    root_validity_years: u16,
+    /// Issuing CA validity in years.
+    #[arg(long, default_value_t = 10)]
+    issuing_validity_years: u16,
+    /// TSA certificate validity in years.
+    #[arg(long, default_value_t = 5)]
+    tsa_validity_years: u16,
+}
+
+fn parse_algorithm(s: &str) -> Result<KeyAlgorithm, String> {
+    match KeyAlgorithm::parse(s) {
+        Some(a @ (KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384)) => Ok(a),
+        _ => Err(format!(
+            "{s:?} is not a CA key algorithm; use ecdsa-p256 or ecdsa-p384"
+        )),
+    }
+}
+
+impl Installation {
+    fn config(&self) -> Config {
+        let mut c = Config::new(self.data_dir.clone());
+        c.certs_dir = self.certs_dir.clone();
+        c.database_url = self.database_url.clone();
+        c.public_url = self.public_url.clone();
+        c.production = self.production;
+        c.admin_token = std::env::var("GOVSEAL_ADMIN_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty());
+        c.master_key = std::env::var("GOVSEAL_MASTER_KEY")
+            .ok()
+            .filter(|t| !t.is_empty());
+        c
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run() -> anyhow::Result<i32> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let mut config = args.installation.config();
+            config.listen = args.listen;
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("binding {}", config.listen))?;
+            let prepared = server::prepare(config).await?;
+            if let Some(token) = &prepared.new_admin_token {
+                eprintln!(
+                    "\n  Admin token (shown once, only its hash is stored):\n\n    {token}\n\n  \
+                     Set GOVSEAL_ADMIN_TOKEN to choose your own.\n"
+                );
+            }
+            tracing::info!(address = %listener.local_addr()?, "govseal listening");
+            server::serve(prepared, listener).await?;
+            Ok(0)
+        }
+        Command::Init(args) => {
+            let config = args.installation.config();
+            config.check_production()?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let db = Database::connect(&config.database_url()).await?;
+            let keys = server::open_key_store(&config)?;
+            let years = |y: u16| Duration::days(365 * i64::from(y));
+            let options = InitOptions {
+                authority_name: args.authority_name,
+                algorithm: args.key_algorithm,
+                root_validity: years(args.root_validity_years),
+                issuing_validity: years(args.issuing_validity_years),
+                tsa_validity: years(args.tsa_validity_years),
+                public_url: config.public_url.clone(),
+            };
+            match authority::initialize(&db, &keys, &options).await {
+                Ok(authority) => {
+                    let bundle = authority.trust_bundle(&db).await?;
+                    write_trust_bundle(&config.certs_dir, &bundle)?;
+                    println!(
+                        "PKI created; trust bundle written to {}",
+                        config.certs_dir.display()
+                    );
+                    Ok(0)
+                }
+                Err(AuthorityError::AlreadyInitialized) => {
+                    eprintln!(
+                        "error: a PKI already exists in this database; refusing to overwrite it"
+                    );
+                    Ok(1)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}

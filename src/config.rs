@@ -1,0 +1,82 @@
+//! Service configuration: typed, from the command line and the environment.
+//! A secret that production needs and that is missing stops start-up with the
+//! variable's name (see [`Config::check_production`]).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything `govseal serve` needs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Data directory (SQLite database, development master key).
+    pub data_dir: PathBuf,
+    /// Where the public trust bundle is written.
+    pub certs_dir: PathBuf,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Public base URL (QR codes, CRL distribution points).
+    pub public_url: String,
+    /// Database URL; default `sqlite://<data>/govseal.db`.
+    pub database_url: Option<String>,
+    /// `GOVSEAL_ADMIN_TOKEN`, if set.
+    pub admin_token: Option<String>,
+    /// `GOVSEAL_MASTER_KEY`, if set.
+    pub master_key: Option<String>,
+    /// Production mode: refuse development fallbacks for secrets.
+    pub production: bool,
+}
+
+/// A configuration that must not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Production needs this variable.
+    #[error("{0} must be set when GOVSEAL_PRODUCTION=1")]
+    MissingSecret(&'static str),
+    /// The admin token is too short to be a secret.
+    #[error("GOVSEAL_ADMIN_TOKEN must be at least 24 characters")]
+    WeakAdminToken,
+}
+
+impl Config {
+    /// A configuration for `data_dir` with defaults for everything else.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Config {
+            certs_dir: PathBuf::from("certs"),
+            data_dir,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            database_url: None,
+            admin_token: None,
+            master_key: None,
+            production: false,
+        }
+    }
+
+    /// The database URL to use.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("govseal.db").display()
+            )
+        })
+    }
+
+    /// Refuses development fallbacks in production, and weak tokens anywhere.
+    pub fn check_production(&self) -> Result<(), ConfigError> {
+        if let Some(token) = &self.admin_token {
+            if token.len() < 24 {
+                return Err(ConfigError::WeakAdminToken);
+            }
+        }
+        if self.production {
+            if self.master_key.is_none() {
+                return Err(ConfigError::MissingSecret("GOVSEAL_MASTER_KEY"));
+            }
+            if self.admin_token.is_none() {
+                return Err(ConfigError::MissingSecret("GOVSEAL_ADMIN_TOKEN"));
+            }
+        }
+        Ok(())
+    }
+}

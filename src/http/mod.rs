@@ -1,0 +1,140 @@
+//! The HTTP adapter: parse, call one use case, map errors. The whole API and
+//! its OpenAPI document are assembled here.
+
+pub mod auth;
+mod departments;
+pub mod error;
+mod trust;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::authority::{Authority, write_trust_bundle};
+use crate::config::Config;
+use crate::keystore::KeyStore;
+use crate::store::Database;
+
+/// Largest JSON body accepted by the JSON endpoints.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Database,
+    /// The key store.
+    pub keys: Arc<KeyStore>,
+    /// The loaded PKI.
+    pub authority: Arc<Authority>,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// SHA-256 (hex) of the admin token.
+    pub admin_token_hash: String,
+}
+
+impl AppState {
+    /// Rewrites the trust bundle in `certs/` after a change; failures are logged,
+    /// the HTTP endpoint stays authoritative.
+    pub async fn refresh_bundle(&self) {
+        match self.authority.trust_bundle(&self.db).await {
+            Ok(bundle) => {
+                if let Err(e) = write_trust_bundle(&self.config.certs_dir, &bundle) {
+                    tracing::warn!(error = %e, "could not write the trust bundle");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not assemble the trust bundle"),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "govseal", description = "Unified electronic seal and e-license signing service (统一电子印章 / 电子证照). \
+        Errors are `{ \"error\": { \"code\", \"message\" } }`. Authenticate with `Authorization: Bearer <token>`: \
+        the admin token, or a department API client's token."),
+    paths(
+        departments::create, departments::list, departments::get, departments::revoke_certificate,
+        departments::renew_certificate, departments::create_client, departments::list_clients,
+        departments::revoke_client, trust::bundle, trust::crl, trust::health,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "departments"), (name = "clients"), (name = "trust"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document of the whole API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(openapi())
+}
+
+async fn fallback() -> error::ApiError {
+    error::ApiError::not_found("no such endpoint; see /openapi.json")
+}
+
+/// The router with every route.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(
+            "/v1/departments",
+            post(departments::create).get(departments::list),
+        )
+        .route("/v1/departments/{id}", get(departments::get))
+        .route(
+            "/v1/departments/{id}/certificate",
+            post(departments::renew_certificate),
+        )
+        .route(
+            "/v1/departments/{id}/certificate/revoke",
+            post(departments::revoke_certificate),
+        )
+        .route(
+            "/v1/departments/{id}/clients",
+            post(departments::create_client).get(departments::list_clients),
+        )
+        .route(
+            "/v1/departments/{id}/clients/{client_id}/revoke",
+            post(departments::revoke_client),
+        )
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
+    Router::new()
+        .merge(api)
+        .route("/v1/trust", get(trust::bundle))
+        .route("/v1/crl/{ca}", get(trust::crl))
+        .route("/healthz", get(trust::health))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(fallback)
+        .layer(axum::middleware::map_response(
+            error::json_errors_for_limits,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

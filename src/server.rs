@@ -1,0 +1,148 @@
+//! Start-up: open the database, the key store and the PKI (creating them on
+//! first start), settle the admin credential, publish the trust bundle, serve.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+use crate::access;
+use crate::authority::{self, AuthorityError, InitOptions, write_trust_bundle};
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::keystore::{KeyStore, MasterKey, MasterKeySource};
+use crate::store::{self, Database};
+
+/// A prepared service.
+pub struct Prepared {
+    /// The state handlers share.
+    pub state: AppState,
+    /// An admin token generated on this start, to be shown once.
+    pub new_admin_token: Option<String>,
+    /// Whether this start created the PKI.
+    pub created_pki: bool,
+}
+
+/// Opens the key store with `GOVSEAL_MASTER_KEY`, or the development key file.
+pub fn open_key_store(config: &Config) -> anyhow::Result<KeyStore> {
+    let master = match &config.master_key {
+        Some(text) => MasterKey::from_text(text)?,
+        None => {
+            let (key, created) = MasterKey::development_file(&config.data_dir)?;
+            if let MasterKeySource::DevelopmentFile(path) = key.source() {
+                tracing::warn!(
+                    file = %path.display(),
+                    created,
+                    "GOVSEAL_MASTER_KEY is not set: private keys are sealed with a development key file. \
+                     Set GOVSEAL_MASTER_KEY (32 bytes, base64) in production."
+                );
+            }
+            key
+        }
+    };
+    Ok(KeyStore::new(master))
+}
+
+/// Opens (or creates) everything the service needs.
+pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
+    config.check_production()?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let db = Database::connect(&config.database_url())
+        .await
+        .context("opening the database")?;
+    let keys = open_key_store(&config)?;
+    let (authority, created_pki) = match authority::load(&db, &keys)
+        .await
+        .context("loading the PKI")?
+    {
+        Some(a) => (a, false),
+        None => {
+            match authority::initialize(&db, &keys, &InitOptions::new(&config.public_url)).await {
+                Ok(a) => {
+                    tracing::info!("created a new PKI: root CA, issuing CA and TSA");
+                    (a, true)
+                }
+                Err(AuthorityError::AlreadyInitialized) => (
+                    authority::load(&db, &keys)
+                        .await?
+                        .context("PKI vanished after a concurrent set-up")?,
+                    false,
+                ),
+                Err(e) => return Err(e).context("creating the PKI"),
+            }
+        }
+    };
+    let (admin_token_hash, new_admin_token) = admin_credential(&db, &config).await?;
+    let state = AppState {
+        db: db.clone(),
+        keys: Arc::new(keys),
+        authority: Arc::new(authority),
+        config: Arc::new(config),
+        admin_token_hash,
+    };
+    let bundle = state
+        .authority
+        .trust_bundle(&db)
+        .await
+        .context("assembling the trust bundle")?;
+    write_trust_bundle(&state.config.certs_dir, &bundle)?;
+    Ok(Prepared {
+        state,
+        new_admin_token,
+        created_pki,
+    })
+}
+
+/// The admin token's hash: from `GOVSEAL_ADMIN_TOKEN`, or generated once and
+/// stored only as a hash (the token itself is returned to be shown once).
+async fn admin_credential(
+    db: &Database,
+    config: &Config,
+) -> anyhow::Result<(String, Option<String>)> {
+    if let Some(token) = &config.admin_token {
+        return Ok((access::token_hash(token), None));
+    }
+    let mut conn = db.pool.acquire().await?;
+    if let Some(hash) = store::settings::get(&mut conn, "admin_token_sha256").await? {
+        return Ok((hash, None));
+    }
+    let token = access::new_token().map_err(|_| anyhow::anyhow!("no randomness"))?;
+    let hash = access::token_hash(&token);
+    let stored = store::settings::put_if_absent(&mut conn, "admin_token_sha256", &hash).await?;
+    Ok(if stored == hash {
+        (hash, Some(token))
+    } else {
+        (stored, None)
+    })
+}
+
+/// Serves on `listener` until the process is asked to stop.
+pub async fn serve(prepared: Prepared, listener: TcpListener) -> anyhow::Result<()> {
+    let app = http::router(prepared.state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTP")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
