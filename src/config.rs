@@ -64,10 +64,10 @@ impl Config {
 
     /// Refuses development fallbacks in production, and weak tokens anywhere.
     pub fn check_production(&self) -> Result<(), ConfigError> {
-        if let Some(token) = &self.admin_token {
-            if token.len() < 24 {
-                return Err(ConfigError::WeakAdminToken);
-            }
+        if let Some(token) = &self.admin_token
+            && token.len() < 24
+        {
+            return Err(ConfigError::WeakAdminToken);
         }
         if self.production {
             if self.master_key.is_none() {

@@ -12,5 +12,6 @@ pub mod identity;
 pub mod keystore;
 pub mod outcome;
 pub mod pki;
+pub mod seal;
 pub mod server;
 pub mod store;

@@ -122,13 +122,13 @@ pub async fn create_department(
         .parse()
         .map_err(|e| ActionError::invalid("uscc", e))?;
     let mut tx = db.begin().await?;
-    if let Some(parent) = &input.parent_id {
-        if store::departments::get(&mut tx, parent).await?.is_none() {
-            return Err(ActionError::invalid(
-                "parent_id",
-                format!("no department {parent}"),
-            ));
-        }
+    if let Some(parent) = &input.parent_id
+        && store::departments::get(&mut tx, parent).await?.is_none()
+    {
+        return Err(ActionError::invalid(
+            "parent_id",
+            format!("no department {parent}"),
+        ));
     }
     let duplicate = || ActionError::Conflict {
         code: "duplicate_uscc",

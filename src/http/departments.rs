@@ -58,12 +58,12 @@ pub async fn get(
     super::auth::Caller(caller): super::auth::Caller,
     Path(id): Path<String>,
 ) -> Result<Json<DepartmentView>, ApiError> {
-    if let crate::access::Principal::Client { department_id, .. } = &caller {
-        if department_id != &id {
-            return Err(ApiError::forbidden(
-                "a client may only read its own department",
-            ));
-        }
+    if let crate::access::Principal::Client { department_id, .. } = &caller
+        && department_id != &id
+    {
+        return Err(ApiError::forbidden(
+            "a client may only read its own department",
+        ));
     }
     Ok(Json(department::get_department(&state.db, &id).await?))
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 mod departments;
 pub mod error;
+mod seals;
 mod trust;
 
 use std::sync::Arc;
@@ -63,10 +64,11 @@ impl AppState {
     paths(
         departments::create, departments::list, departments::get, departments::revoke_certificate,
         departments::renew_certificate, departments::create_client, departments::list_clients,
-        departments::revoke_client, trust::bundle, trust::crl, trust::health,
+        departments::revoke_client, seals::create, seals::get, seals::suspend, seals::reinstate,
+        seals::revoke, trust::bundle, trust::crl, trust::health,
     ),
     modifiers(&BearerAuth),
-    tags((name = "departments"), (name = "clients"), (name = "trust"))
+    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "trust"))
 )]
 struct ApiDoc;
 
@@ -120,6 +122,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/departments/{id}/clients/{client_id}/revoke",
             post(departments::revoke_client),
         )
+        .route("/v1/seals", post(seals::create))
+        .route("/v1/seals/{id}", get(seals::get))
+        .route("/v1/seals/{id}/suspend", post(seals::suspend))
+        .route("/v1/seals/{id}/reinstate", post(seals::reinstate))
+        .route("/v1/seals/{id}/revoke", post(seals::revoke))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()
         .merge(api)

@@ -137,26 +137,29 @@ impl KeyStore {
     }
 }
 
+/// One ECDSA key loaded twice: ring fixes the signature encoding per key object.
+struct EcdsaPair {
+    algorithm: KeyAlgorithm,
+    asn1: EcdsaKeyPair,
+    fixed: EcdsaKeyPair,
+    rng: SystemRandom,
+}
+
 /// A signer holding ring key pairs in memory.
 enum SoftwareSigner {
-    Ecdsa {
-        algorithm: KeyAlgorithm,
-        asn1: EcdsaKeyPair,
-        fixed: EcdsaKeyPair,
-        rng: SystemRandom,
-    },
+    Ecdsa(Box<EcdsaPair>),
     Ed25519(Ed25519KeyPair),
 }
 
 impl SoftwareSigner {
     fn from_pkcs8(algorithm: KeyAlgorithm, pkcs8: &[u8], rng: &SystemRandom) -> Option<Self> {
         let ecdsa = |asn1_alg, fixed_alg| -> Option<Self> {
-            Some(SoftwareSigner::Ecdsa {
+            Some(SoftwareSigner::Ecdsa(Box::new(EcdsaPair {
                 algorithm,
                 asn1: EcdsaKeyPair::from_pkcs8(asn1_alg, pkcs8, rng).ok()?,
                 fixed: EcdsaKeyPair::from_pkcs8(fixed_alg, pkcs8, rng).ok()?,
                 rng: rng.clone(),
-            })
+            })))
         };
         match algorithm {
             KeyAlgorithm::EcdsaP256 => ecdsa(
@@ -177,22 +180,23 @@ impl SoftwareSigner {
 impl Signer for SoftwareSigner {
     fn algorithm(&self) -> KeyAlgorithm {
         match self {
-            SoftwareSigner::Ecdsa { algorithm, .. } => *algorithm,
+            SoftwareSigner::Ecdsa(pair) => pair.algorithm,
             SoftwareSigner::Ed25519(_) => KeyAlgorithm::Ed25519,
         }
     }
 
     fn public_key(&self) -> &[u8] {
         match self {
-            SoftwareSigner::Ecdsa { asn1, .. } => asn1.public_key().as_ref(),
+            SoftwareSigner::Ecdsa(pair) => pair.asn1.public_key().as_ref(),
             SoftwareSigner::Ed25519(k) => k.public_key().as_ref(),
         }
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         match self {
-            SoftwareSigner::Ecdsa { asn1, rng, .. } => asn1
-                .sign(rng, message)
+            SoftwareSigner::Ecdsa(pair) => pair
+                .asn1
+                .sign(&pair.rng, message)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| SignError("ECDSA signing failed".into())),
             SoftwareSigner::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
@@ -201,8 +205,9 @@ impl Signer for SoftwareSigner {
 
     fn sign_fixed(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         match self {
-            SoftwareSigner::Ecdsa { fixed, rng, .. } => fixed
-                .sign(rng, message)
+            SoftwareSigner::Ecdsa(pair) => pair
+                .fixed
+                .sign(&pair.rng, message)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| SignError("ECDSA signing failed".into())),
             SoftwareSigner::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),

@@ -173,3 +173,12 @@ pub async fn expect_error(r: reqwest::Response, status: u16, code: &str) -> Stri
     assert_eq!(v["error"]["code"], code, "error code in {v}");
     v["error"]["message"].as_str().expect("message").to_string()
 }
+
+impl TestApp {
+    /// POST `{}` with a token, expecting 200, returning the JSON.
+    pub async fn post_owned(&self, path: String, token: String) -> Value {
+        let r = self.post(&path, Some(&token), &json!({})).await;
+        assert_eq!(r.status(), 200, "POST {path}");
+        r.json().await.expect("json")
+    }
+}

@@ -1,0 +1,102 @@
+//! `/v1/seals`: a department's electronic seals.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use super::AppState;
+use super::auth::Caller;
+use super::departments::RevokeRequest;
+use super::error::{ApiError, ApiJson, ErrorBody};
+use crate::authority::RevocationReasonName;
+use crate::seal::registry::{self, NewSeal, SealChange, SealView};
+
+/// Creates a seal with its own key pair and seal certificate.
+#[utoipa::path(post, path = "/v1/seals", tag = "seals",
+    request_body = NewSeal,
+    responses(
+        (status = 201, description = "created", body = SealView),
+        (status = 401, body = ErrorBody), (status = 403, description = "not the admin or a seals:manage client of the department", body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(input): ApiJson<NewSeal>,
+) -> Result<(StatusCode, Json<SealView>), ApiError> {
+    let view =
+        registry::create_seal(&state.db, &state.keys, &state.authority, &caller, input).await?;
+    tracing::info!(seal = %view.id, department = %view.department_id, code = %view.code, actor = %caller.actor(), "seal created");
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// One seal.
+#[utoipa::path(get, path = "/v1/seals/{id}", tag = "seals",
+    params(("id" = String, Path, description = "seal id")),
+    responses((status = 200, body = SealView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SealView>, ApiError> {
+    Ok(Json(registry::get_seal(&state.db, &caller, &id).await?))
+}
+
+async fn change(
+    state: AppState,
+    caller: crate::access::Principal,
+    id: String,
+    change: SealChange,
+) -> Result<Json<SealView>, ApiError> {
+    let view = registry::change_seal(&state.db, &state.authority, &caller, &id, change).await?;
+    tracing::info!(seal = %id, status = %view.status, actor = %caller.actor(), "seal status changed");
+    if matches!(change, SealChange::Revoke(_)) {
+        state.refresh_bundle().await;
+    }
+    Ok(Json(view))
+}
+
+/// Suspends a seal: it cannot stamp until reinstated; earlier stamps stay valid.
+#[utoipa::path(post, path = "/v1/seals/{id}/suspend", tag = "seals",
+    params(("id" = String, Path, description = "seal id")),
+    responses((status = 200, body = SealView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn suspend(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SealView>, ApiError> {
+    change(state, caller, id, SealChange::Suspend).await
+}
+
+/// Reinstates a suspended seal.
+#[utoipa::path(post, path = "/v1/seals/{id}/reinstate", tag = "seals",
+    params(("id" = String, Path, description = "seal id")),
+    responses((status = 200, body = SealView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reinstate(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SealView>, ApiError> {
+    change(state, caller, id, SealChange::Reinstate).await
+}
+
+/// Revokes a seal for good; its certificate goes onto the issuing CA's CRL.
+#[utoipa::path(post, path = "/v1/seals/{id}/revoke", tag = "seals",
+    params(("id" = String, Path, description = "seal id")),
+    request_body = RevokeRequest,
+    responses((status = 200, body = SealView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RevokeRequest>,
+) -> Result<Json<SealView>, ApiError> {
+    let reason = input
+        .reason
+        .unwrap_or(RevocationReasonName::CessationOfOperation);
+    change(state, caller, id, SealChange::Revoke(reason)).await
+}
