@@ -1,0 +1,4 @@
+//! The license pillar (统一电子证照): identifiers, license types, issuance,
+//! the signed record and QR payload, and the status snapshot.
+
+pub mod identifier;
