@@ -1,5 +1,7 @@
 //! The `govseal` binary: logging set-up and the command line; everything else is in the library.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -9,6 +11,7 @@ async fn main() -> std::process::ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match govseal::cli::run().await {
         Ok(code) => std::process::ExitCode::from(code as u8),
