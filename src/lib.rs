@@ -5,6 +5,7 @@
 pub mod access;
 pub mod authority;
 pub mod cli;
+pub mod cms;
 pub mod config;
 pub mod department;
 pub mod http;
@@ -14,3 +15,4 @@ pub mod outcome;
 pub mod pki;
 pub mod server;
 pub mod store;
+pub mod timestamp;
