@@ -5,6 +5,7 @@
 pub mod access;
 pub mod authority;
 pub mod cli;
+pub mod cms;
 pub mod config;
 pub mod department;
 pub mod http;
@@ -16,3 +17,4 @@ pub mod pki;
 pub mod seal;
 pub mod server;
 pub mod store;
+pub mod timestamp;
