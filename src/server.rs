@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::keystore::{KeyStore, MasterKey, MasterKeySource};
 use crate::store::{self, Database};
+use crate::timestamp::TimeStampAuthority;
 
 /// A prepared service.
 pub struct Prepared {
@@ -75,7 +76,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         }
     };
     let (admin_token_hash, new_admin_token) = admin_credential(&db, &config).await?;
+    let timestamp_authority = Arc::new(timestamp_authority(&authority)?);
     let state = AppState {
+        timestamp_authority,
         db: db.clone(),
         keys: Arc::new(keys),
         authority: Arc::new(authority),
@@ -93,6 +96,26 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         new_admin_token,
         created_pki,
     })
+}
+
+/// govseal's TSA policy (RFC 3161 §2.4.2 `policy`). An installation with a
+/// registered policy OID should configure its own; this one sits under the
+/// national license arc used by [`crate::license::identifier`].
+pub const TSA_POLICY: &str = "1.2.156.3005.2.9.1";
+
+/// The TSA over the authority's TSA key, certificate and chain.
+pub fn timestamp_authority(
+    authority: &crate::authority::Authority,
+) -> anyhow::Result<TimeStampAuthority> {
+    Ok(TimeStampAuthority::new(
+        authority.tsa.signer.clone(),
+        authority.tsa.certificate.der.clone(),
+        vec![
+            authority.issuing.certificate.der.clone(),
+            authority.root.certificate.der.clone(),
+        ],
+        TSA_POLICY.parse().context("TSA policy OID")?,
+    )?)
 }
 
 /// The admin token's hash: from `GOVSEAL_ADMIN_TOKEN`, or generated once and

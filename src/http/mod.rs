@@ -6,6 +6,7 @@ mod departments;
 pub mod error;
 mod seals;
 mod trust;
+mod tsa;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use crate::authority::{Authority, write_trust_bundle};
 use crate::config::Config;
 use crate::keystore::KeyStore;
 use crate::store::Database;
+use crate::timestamp::TimeStampAuthority;
 
 /// Largest JSON body accepted by the JSON endpoints.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -39,6 +41,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// SHA-256 (hex) of the admin token.
     pub admin_token_hash: String,
+    /// The time-stamping authority (RFC 3161).
+    pub timestamp_authority: Arc<TimeStampAuthority>,
 }
 
 impl AppState {
@@ -65,7 +69,7 @@ impl AppState {
         departments::create, departments::list, departments::get, departments::revoke_certificate,
         departments::renew_certificate, departments::create_client, departments::list_clients,
         departments::revoke_client, seals::create, seals::get, seals::suspend, seals::reinstate,
-        seals::revoke, trust::bundle, trust::crl, trust::health,
+        seals::revoke, trust::bundle, trust::crl, trust::health, tsa::tsa,
     ),
     modifiers(&BearerAuth),
     tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "trust"))
@@ -133,6 +137,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/trust", get(trust::bundle))
         .route("/v1/crl/{ca}", get(trust::crl))
         .route("/healthz", get(trust::health))
+        .route(
+            "/v1/tsa",
+            post(tsa::tsa).layer(DefaultBodyLimit::max(16 * 1024)),
+        )
         .route("/openapi.json", get(openapi_json))
         .fallback(fallback)
         .layer(axum::middleware::map_response(

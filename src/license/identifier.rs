@@ -8,6 +8,8 @@
 //! - serial: 1–20 digits; version: 3 digits (`001` for the first issue);
 //! - check: one character by ISO 7064 MOD 37,36 (hybrid system, §6.2 of
 //!   ISO 7064) over every alphanumeric character before it (dots excluded).
+//!   A hybrid system detects every single substitution and nearly all (not
+//!   all) adjacent transpositions; the tests hold it to the former.
 
 use std::fmt;
 use std::str::FromStr;
@@ -236,7 +238,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_single_substitution_or_adjacent_swap_is_detected(serial in 0u64..100_000_000, pos in 15usize..60, replacement in 0usize..36) {
+        fn any_single_substitution_is_detected(serial in 0u64..100_000_000, pos in 15usize..60, replacement in 0usize..36) {
             let issuer: Uscc = "91350100M000100Y43".parse().unwrap();
             let id = LicenseId::new("11100000000013127D001", &issuer, serial, 1).unwrap().to_string();
             let bytes = id.as_bytes();
@@ -246,12 +248,6 @@ mod tests {
                 changed[pos] = ALPHABET[replacement];
                 let changed = String::from_utf8(changed).unwrap();
                 prop_assert!(changed.parse::<LicenseId>().is_err(), "{changed}");
-            }
-            if bytes[pos] != b'.' && bytes[pos + 1] != b'.' && bytes[pos] != bytes[pos + 1] {
-                let mut swapped = bytes.to_vec();
-                swapped.swap(pos, pos + 1);
-                let swapped = String::from_utf8(swapped).unwrap();
-                prop_assert!(swapped.parse::<LicenseId>().is_err(), "{swapped}");
             }
         }
     }
