@@ -145,7 +145,8 @@ mod tests {
             prop_assert!(code.parse::<Uscc>().is_ok());
             // Any other final character is rejected.
             for other in ALPHABET.iter().map(|&b| b as char).filter(|&c| c != check) {
-                prop_assert!(format!("{body}{other}").parse::<Uscc>().is_err());
+                let wrong = format!("{body}{other}");
+                prop_assert!(wrong.parse::<Uscc>().is_err());
             }
         }
     }
