@@ -93,6 +93,10 @@ impl CjkFont {
             '!'..='~' => lookup(character).or_else(|| {
                 char::from_u32(u32::from(character) + FULL_WIDTH_OFFSET).and_then(lookup)
             }),
+            // The font lacks “ ” (U+201C/D); the reversed double prime
+            // quotation marks are the closest shapes it has.
+            '“' => lookup('〝'),
+            '”' => lookup('〞'),
             c => lookup(c),
         };
         glyph.ok_or(FontError::MissingGlyph { character })
@@ -110,7 +114,8 @@ impl CjkFont {
     pub fn metrics(&self, character: char) -> Result<GlyphMetrics, FontError> {
         let glyph = self.glyph(character)?;
         let font_advance = self.glyph_advance(glyph);
-        let substituted = self.face.glyph_index(character).is_none_or(|g| g != glyph);
+        let substituted = character.is_ascii_graphic()
+            && self.face.glyph_index(character).is_none_or(|g| g != glyph);
         let ink = self.face.glyph_bounding_box(glyph);
         match ink {
             Some(ink) if substituted => {

@@ -12,6 +12,9 @@
 //! - §7.5: page numbers "— 1 —" 7 mm below the text block, right on odd pages
 //!   and left on even pages.
 
+#[cfg(test)]
+mod tests;
+
 use time::Date;
 
 use super::font::FontError;
@@ -264,21 +267,34 @@ impl ApprovalNotice {
         // The seal's top sits just under the last body line.
         let seal_y = baseline(slot) - 6.0 - mm(PLANNED_SEAL_RADIUS_MM);
 
-        // Page numbers (§7.5).
+        // Page numbers (§7.5): "— 1 —", the dashes drawn as rules because
+        // the font has no em dash.
         let pages = document.page_count();
         for index in 0..pages {
             let Some(mut canvas) = document.page(index) else {
                 continue;
             };
-            let folio = format!("— {} —", index + 1);
-            let y = top - mm(225.0) - mm(7.0) - FOLIO_SIZE * 0.8;
+            let number = (index + 1).to_string();
             let style = TextStyle::new(FOLIO_SIZE);
-            let placed = if index % 2 == 0 {
-                canvas.text(left + width - FOLIO_SIZE, y, Align::Right, style, &folio)
+            let number_width = canvas
+                .font()
+                .text_width(&number, FOLIO_SIZE, 0.0)
+                .map_err(font_err("page number"))?;
+            let (dash, space) = (FOLIO_SIZE, FOLIO_SIZE / 4.0);
+            let total = 2.0 * (dash + space) + number_width;
+            let start = if index % 2 == 0 {
+                left + width - FOLIO_SIZE - total
             } else {
-                canvas.text(left + FOLIO_SIZE, y, Align::Left, style, &folio)
+                left + FOLIO_SIZE
             };
-            placed.map_err(font_err("page number"))?;
+            let y = top - mm(225.0) - mm(7.0) - FOLIO_SIZE * 0.8;
+            let rule_y = y + FOLIO_SIZE * 0.3;
+            canvas.line((start, rule_y), (start + dash, rule_y), 0.8);
+            let after = start + dash + space + number_width + space;
+            canvas.line((after, rule_y), (after + dash, rule_y), 0.8);
+            canvas
+                .text(start + dash + space, y, Align::Left, style, &number)
+                .map_err(font_err("page number"))?;
         }
 
         let pdf = document.finish().map_err(DocumentError::Font)?;
