@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cms;
 pub mod config;
 pub mod department;
+pub mod document;
 pub mod http;
 pub mod identity;
 pub mod keystore;

@@ -1,4 +1,7 @@
-//! The seal pillar (统一电子印章): seal records and their lifecycle, the seal's
-//! appearance, and stamping PDFs.
+//! The seal pillar (统一电子印章): seal records and their lifecycle
+//! ([`registry`]), the seal's appearance ([`appearance`]), and stamping PDFs.
 
+pub mod appearance;
 pub mod registry;
+
+pub use appearance::{AppearanceError, SealAppearance};

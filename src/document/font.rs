@@ -1,0 +1,420 @@
+//! The embedded Chinese font and its per-document subset.
+//!
+//! govseal ships one font, Droid Sans Fallback Full (Apache-2.0, see
+//! `src/seal/fonts/LICENSE-DroidSansFallback.txt`), so that a rendered document
+//! looks the same on every host and never depends on fonts installed there.
+//!
+//! In a PDF the font is written as a composite font (ISO 32000-1:2008 §9.7):
+//! a `Type0` font with the `Identity-H` encoding (§9.7.5.2) whose descendant is
+//! a `CIDFontType2` (§9.7.4) with `CIDToGIDMap /Identity`, so a character code
+//! is the two-byte glyph id of the *subset* font. The TrueType program is
+//! embedded as `FontFile2` (§9.9), reduced with `subsetter` to the glyphs the
+//! document uses, its name tagged `ABCDEF+` as §9.6.4 asks for subsets. A `/W`
+//! array gives every glyph's advance (§9.7.4.3) and a `ToUnicode` CMap
+//! (§9.10.3) makes the text extractable and searchable.
+
+use std::collections::BTreeMap;
+
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
+use pdf_writer::{Filter, Finish, Name, Pdf, Rect, Ref, Str};
+use subsetter::GlyphRemapper;
+use ttf_parser::{Face, GlyphId, OutlineBuilder};
+
+/// The font program, compiled into the binary.
+pub const FONT_DATA: &[u8] = include_bytes!("../seal/fonts/DroidSansFallbackFull.ttf");
+
+/// From printable ASCII to its full-width form (U+0021 → U+FF01).
+const FULL_WIDTH_OFFSET: u32 = 0xFEE0;
+
+/// How one character is set; all lengths in em.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GlyphMetrics {
+    /// The glyph in the full font.
+    pub glyph: GlyphId,
+    /// The distance the pen moves.
+    pub advance: f32,
+    /// How far right of the pen the glyph's own origin is placed (negative:
+    /// left), to centre a full-width form's ink in a proportional cell.
+    pub offset: f32,
+    /// The advance the font gives the glyph (what `/W` declares).
+    pub font_advance: f32,
+}
+
+/// The PostScript name written (after the subset tag) into `/BaseFont`.
+const FONT_NAME: &str = "DroidSansFallbackFull";
+
+/// Errors about the font or the characters asked of it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FontError {
+    /// The text holds a character that the font cannot draw.
+    #[error("the font has no glyph for the character {character:?} (U+{:04X})", u32::from(*character))]
+    MissingGlyph {
+        /// The character without a glyph.
+        character: char,
+    },
+    /// The embedded font program could not be parsed (a build defect).
+    #[error("the embedded font cannot be parsed: {0}")]
+    Parse(#[from] ttf_parser::FaceParsingError),
+    /// The subsetter rejected the font (a build defect).
+    #[error("the font cannot be subset: {0}")]
+    Subset(#[from] subsetter::Error),
+}
+
+/// The parsed embedded font, used to measure text and to draw glyph outlines.
+pub struct CjkFont {
+    face: Face<'static>,
+    units_per_em: f32,
+}
+
+impl std::fmt::Debug for CjkFont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CjkFont").field("name", &FONT_NAME).finish()
+    }
+}
+
+impl CjkFont {
+    /// Parses the embedded font (cheap: only the table directory is read).
+    pub fn load() -> Result<Self, FontError> {
+        let face = Face::parse(FONT_DATA, 0)?;
+        let units_per_em = f32::from(face.units_per_em().max(1));
+        Ok(Self { face, units_per_em })
+    }
+
+    /// The glyph that draws `character`, or [`FontError::MissingGlyph`].
+    ///
+    /// The font has no Latin letters or digits, only their full-width forms
+    /// (U+FF01..U+FF5E): printable ASCII is drawn with those, set
+    /// proportionally (see [`CjkFont::metrics`]).
+    pub fn glyph(&self, character: char) -> Result<GlyphId, FontError> {
+        let lookup = |c: char| self.face.glyph_index(c).filter(|g| g.0 != 0);
+        let glyph = match character {
+            c if c.is_control() => None,
+            '!'..='~' => lookup(character).or_else(|| {
+                char::from_u32(u32::from(character) + FULL_WIDTH_OFFSET).and_then(lookup)
+            }),
+            // The font lacks “ ” (U+201C/D); the reversed double prime
+            // quotation marks are the closest shapes it has.
+            '“' => lookup('〝'),
+            '”' => lookup('〞'),
+            c => lookup(c),
+        };
+        glyph.ok_or(FontError::MissingGlyph { character })
+    }
+
+    /// Checks that every character of `text` has a glyph.
+    pub fn check_text(&self, text: &str) -> Result<(), FontError> {
+        text.chars().try_for_each(|c| self.glyph(c).map(drop))
+    }
+
+    /// How `character` is set: its glyph, its advance and where the glyph is
+    /// drawn in its cell. A full-width form standing in for ASCII gets an
+    /// advance of its ink width plus a little side bearing, and is shifted left
+    /// so the ink sits in that narrower cell.
+    pub fn metrics(&self, character: char) -> Result<GlyphMetrics, FontError> {
+        let glyph = self.glyph(character)?;
+        let font_advance = self.glyph_advance(glyph);
+        let substituted = character.is_ascii_graphic()
+            && self.face.glyph_index(character).is_none_or(|g| g != glyph);
+        let ink = self.face.glyph_bounding_box(glyph);
+        match ink {
+            Some(ink) if substituted => {
+                let (x_min, x_max) = (f32::from(ink.x_min), f32::from(ink.x_max));
+                let bearing = 0.06;
+                let advance = ((x_max - x_min) / self.units_per_em + 2.0 * bearing).max(0.3);
+                let ink_centre = (x_min + x_max) / 2.0 / self.units_per_em;
+                Ok(GlyphMetrics {
+                    glyph,
+                    advance,
+                    offset: advance / 2.0 - ink_centre,
+                    font_advance,
+                })
+            }
+            _ => Ok(GlyphMetrics {
+                glyph,
+                advance: font_advance,
+                offset: 0.0,
+                font_advance,
+            }),
+        }
+    }
+
+    /// The advance width of `character` in em (1.0 = the font size).
+    pub fn advance(&self, character: char) -> Result<f32, FontError> {
+        Ok(self.metrics(character)?.advance)
+    }
+
+    /// The advance width of a glyph in em, as the font defines it.
+    pub fn glyph_advance(&self, glyph: GlyphId) -> f32 {
+        f32::from(self.face.glyph_hor_advance(glyph).unwrap_or(0)) / self.units_per_em
+    }
+
+    /// The width of `text` in points at `size`, with `letter_spacing` points
+    /// between neighbouring characters (not after the last one).
+    pub fn text_width(&self, text: &str, size: f32, letter_spacing: f32) -> Result<f32, FontError> {
+        let mut width = 0.0;
+        let mut count = 0usize;
+        for c in text.chars() {
+            width += self.advance(c)? * size;
+            count += 1;
+        }
+        Ok(width + letter_spacing * count.saturating_sub(1) as f32)
+    }
+
+    /// The vertical extent `(bottom, top)` in em of the glyph for `reference`:
+    /// used to centre a class of glyphs (ideographs, digits) on a line.
+    pub fn vertical_extent(&self, reference: char) -> Result<(f32, f32), FontError> {
+        let glyph = self.glyph(reference)?;
+        let bbox = self.face.glyph_bounding_box(glyph);
+        Ok(bbox.map_or((-0.12, 0.88), |b| {
+            (
+                f32::from(b.y_min) / self.units_per_em,
+                f32::from(b.y_max) / self.units_per_em,
+            )
+        }))
+    }
+
+    /// The outline of a glyph as SVG path data in em units, y pointing up.
+    pub fn glyph_svg_path(&self, glyph: GlyphId) -> String {
+        let mut path = SvgPath {
+            data: String::new(),
+            scale: 1.0 / self.units_per_em,
+        };
+        // A glyph without an outline (a space) simply yields an empty path.
+        let _ = self.face.outline_glyph(glyph, &mut path);
+        path.data
+    }
+}
+
+/// Collects SVG path commands from a glyph outline.
+struct SvgPath {
+    data: String,
+    scale: f32,
+}
+
+impl SvgPath {
+    fn push(&mut self, command: char, points: &[f32]) {
+        use std::fmt::Write;
+        self.data.push(command);
+        for (index, value) in points.iter().enumerate() {
+            if index > 0 {
+                self.data.push(' ');
+            }
+            // Writing to a String cannot fail.
+            let _ = write!(self.data, "{}", round4(value * self.scale));
+        }
+    }
+}
+
+/// Rounds to 4 decimals to keep SVG and PDF output short and stable.
+pub(crate) fn round4(value: f32) -> f32 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+impl OutlineBuilder for SvgPath {
+    fn move_to(&mut self, x: f32, y: f32) {
+        self.push('M', &[x, y]);
+    }
+    fn line_to(&mut self, x: f32, y: f32) {
+        self.push('L', &[x, y]);
+    }
+    fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+        self.push('Q', &[x1, y1, x, y]);
+    }
+    fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
+        self.push('C', &[x1, y1, x2, y2, x, y]);
+    }
+    fn close(&mut self) {
+        self.data.push('Z');
+    }
+}
+
+/// The object numbers that [`FontSubset::write`] fills.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FontRefs {
+    pub type0: Ref,
+    pub cid_font: Ref,
+    pub descriptor: Ref,
+    pub program: Ref,
+    pub to_unicode: Ref,
+}
+
+/// The glyphs one document uses, gathered while its pages are drawn and
+/// embedded once when the document is finished.
+#[derive(Debug)]
+pub struct FontSubset {
+    font: CjkFont,
+    remapper: GlyphRemapper,
+    /// Subset glyph id (= CID) → the character it was first used for.
+    unicode: BTreeMap<u16, char>,
+}
+
+impl FontSubset {
+    /// Starts an empty subset of the embedded font.
+    pub fn new() -> Result<Self, FontError> {
+        Ok(Self {
+            font: CjkFont::load()?,
+            remapper: GlyphRemapper::new(),
+            unicode: BTreeMap::new(),
+        })
+    }
+
+    /// The font, to measure text.
+    pub fn font(&self) -> &CjkFont {
+        &self.font
+    }
+
+    /// Encodes `text` as `Identity-H` character codes (big-endian CIDs) and
+    /// records its glyphs in the subset.
+    pub fn encode(&mut self, text: &str) -> Result<Vec<u8>, FontError> {
+        Ok(self
+            .encode_glyphs(text)?
+            .into_iter()
+            .flat_map(|(code, _)| code)
+            .collect())
+    }
+
+    /// Encodes `text` glyph by glyph, each with its metrics, for callers that
+    /// position glyphs themselves (`TJ` adjustments, seals).
+    pub fn encode_glyphs(&mut self, text: &str) -> Result<Vec<([u8; 2], GlyphMetrics)>, FontError> {
+        let mut glyphs = Vec::with_capacity(text.len());
+        for character in text.chars() {
+            let metrics = self.font.metrics(character)?;
+            let cid = self.remapper.remap(metrics.glyph.0);
+            // A full-width form shared by 'A' and 'Ａ' extracts as the first used.
+            self.unicode.entry(cid).or_insert(character);
+            glyphs.push((cid.to_be_bytes(), metrics));
+        }
+        Ok(glyphs)
+    }
+
+    /// The subset tag (§9.6.4): six capital letters derived from the glyph
+    /// set, so the same text always yields the same name.
+    fn tag(&self) -> String {
+        let mut hash: u32 = 0x811C_9DC5;
+        for glyph in self.remapper.remapped_gids() {
+            for byte in glyph.to_be_bytes() {
+                hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+            }
+        }
+        (0..6)
+            .map(|i| char::from(b'A' + ((hash >> (i * 5)) % 26) as u8))
+            .collect()
+    }
+
+    /// Writes the Type0 font, its CIDFont, descriptor, subset program and
+    /// ToUnicode CMap.
+    pub(crate) fn write(&self, pdf: &mut Pdf, refs: FontRefs) -> Result<(), FontError> {
+        let base_font = format!("{}+{FONT_NAME}", self.tag());
+        let base_font = Name(base_font.as_bytes());
+        let system_info = SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"Identity"),
+            supplement: 0,
+        };
+        let em = |units: f32| units * 1000.0 / self.font.units_per_em;
+
+        pdf.type0_font(refs.type0)
+            .base_font(base_font)
+            .encoding_predefined(Name(b"Identity-H"))
+            .descendant_font(refs.cid_font)
+            .to_unicode(refs.to_unicode);
+
+        let widths: Vec<f32> = self
+            .remapper
+            .remapped_gids()
+            .map(|old| self.font.glyph_advance(GlyphId(old)) * 1000.0)
+            .collect();
+        let mut cid_font = pdf.cid_font(refs.cid_font);
+        cid_font
+            .subtype(CidFontType::Type2)
+            .base_font(base_font)
+            .system_info(system_info)
+            .font_descriptor(refs.descriptor)
+            .default_width(1000.0)
+            .cid_to_gid_map_predefined(Name(b"Identity"));
+        cid_font.widths().consecutive(0, widths);
+        cid_font.finish();
+
+        let face = &self.font.face;
+        let bbox = face.global_bounding_box();
+        pdf.font_descriptor(refs.descriptor)
+            .name(base_font)
+            .flags(FontFlags::SYMBOLIC)
+            .bbox(Rect::new(
+                em(f32::from(bbox.x_min)),
+                em(f32::from(bbox.y_min)),
+                em(f32::from(bbox.x_max)),
+                em(f32::from(bbox.y_max)),
+            ))
+            .italic_angle(0.0)
+            .ascent(em(f32::from(face.ascender())))
+            .descent(em(f32::from(face.descender())))
+            .cap_height(em(f32::from(face.ascender())))
+            .stem_v(80.0)
+            .font_file2(refs.program);
+
+        let program = subsetter::subset(FONT_DATA, 0, &self.remapper)?;
+        let compressed = compress(&program);
+        let length = i32::try_from(program.len()).unwrap_or(i32::MAX);
+        pdf.stream(refs.program, &compressed)
+            .filter(Filter::FlateDecode)
+            .pair(Name(b"Length1"), length);
+
+        let mut cmap = UnicodeCmap::new(Name(b"Adobe-Identity-UCS"), system_info);
+        for (&cid, &character) in &self.unicode {
+            cmap.pair(cid, character);
+        }
+        let cmap = cmap.finish();
+        pdf.cmap(refs.to_unicode, &compress(&cmap))
+            .filter(Filter::FlateDecode);
+        Ok(())
+    }
+}
+
+/// Deflates a stream for `/Filter /FlateDecode` (ISO 32000-1 §7.4.4).
+pub(crate) fn compress(data: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_ideographs_and_reports_missing_glyphs() {
+        let font = CjkFont::load().expect("font");
+        let width = font.text_width("行政许可", 16.0, 0.0).expect("width");
+        assert!(
+            (width - 64.0).abs() < 1.0,
+            "ideographs are one em wide: {width}"
+        );
+        let digit = font.metrics('2').expect("digit");
+        assert!(
+            digit.advance < 0.75 && digit.font_advance > 0.9,
+            "{digit:?}"
+        );
+        match font.check_text("印章★") {
+            Err(FontError::MissingGlyph { character }) => assert_eq!(character, '★'),
+            other => panic!("expected a missing ★, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn encodes_as_subset_glyph_ids_and_subsets_small() {
+        let mut subset = FontSubset::new().expect("font");
+        let codes = subset.encode("审批审").expect("encode");
+        // CID 0 is .notdef; the first new glyph is 1, a repeat reuses its id.
+        assert_eq!(codes, vec![0, 1, 0, 2, 0, 1]);
+        let program = subsetter::subset(FONT_DATA, 0, &subset.remapper).expect("subset");
+        assert!(program.len() < 20_000, "subset is {} bytes", program.len());
+        assert_eq!(subset.tag().len(), 6);
+    }
+
+    #[test]
+    fn outlines_glyphs_as_svg_paths() {
+        let font = CjkFont::load().expect("font");
+        let path = font.glyph_svg_path(font.glyph('国').expect("glyph"));
+        assert!(path.starts_with('M') && path.contains('Z'), "{path}");
+    }
+}

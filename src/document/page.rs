@@ -1,0 +1,334 @@
+//! A small page builder: place text, lines and shapes on pages in points,
+//! origin at the page's lower-left corner (ISO 32000-1:2008 §8.3.2.3, default
+//! user space), with one font subset shared by the whole document.
+//!
+//! Pages are drawn in any order; the font is subset and embedded once in
+//! [`DocumentBuilder::finish`], and every content stream is deflated
+//! (§7.4.4, `FlateDecode`).
+
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+
+use super::font::{CjkFont, FontError, FontRefs, FontSubset, compress, round4};
+use super::layout::Line;
+
+/// Points per millimetre.
+const POINTS_PER_MM: f32 = 72.0 / 25.4;
+
+/// Converts millimetres to points.
+pub fn mm(millimetres: f32) -> f32 {
+    millimetres * POINTS_PER_MM
+}
+
+/// The A4 page (ISO 216, 210 × 297 mm) in points.
+pub const A4: PageSize = PageSize {
+    width: 210.0 * POINTS_PER_MM,
+    height: 297.0 * POINTS_PER_MM,
+};
+
+/// The name under which the document's font appears in page resources.
+const FONT_RESOURCE: Name<'static> = Name(b"F1");
+
+/// A page size in points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageSize {
+    /// Width in points.
+    pub width: f32,
+    /// Height in points.
+    pub height: f32,
+}
+
+/// An RGB colour, components in 0..=1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rgb(pub f32, pub f32, pub f32);
+
+impl Rgb {
+    /// Black, for body text.
+    pub const BLACK: Rgb = Rgb(0.0, 0.0, 0.0);
+    /// The red of seals and of document headers (印章红).
+    pub const SEAL_RED: Rgb = Rgb(0.86, 0.08, 0.08);
+}
+
+/// How a run of text is set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextStyle {
+    /// Font size in points (三号 = 16, 二号 = 22).
+    pub size: f32,
+    /// Extra space between characters in points (may be negative).
+    pub letter_spacing: f32,
+}
+
+impl TextStyle {
+    /// A style with the given size and no extra letter spacing.
+    pub fn new(size: f32) -> Self {
+        Self {
+            size,
+            letter_spacing: 0.0,
+        }
+    }
+}
+
+/// Horizontal alignment of a single line relative to an x coordinate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// The line starts at x.
+    Left,
+    /// The line is centred on x.
+    Center,
+    /// The line ends at x.
+    Right,
+}
+
+/// Builds a PDF page by page; see the module documentation.
+pub struct DocumentBuilder {
+    font: FontSubset,
+    pages: Vec<(PageSize, Content)>,
+    title: Option<String>,
+}
+
+impl std::fmt::Debug for DocumentBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentBuilder")
+            .field("pages", &self.pages.len())
+            .field("title", &self.title)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DocumentBuilder {
+    /// Starts an empty document.
+    pub fn new() -> Result<Self, FontError> {
+        Ok(Self {
+            font: FontSubset::new()?,
+            pages: Vec::new(),
+            title: None,
+        })
+    }
+
+    /// Sets the document title written to the information dictionary (§14.3.3).
+    pub fn set_title(&mut self, title: &str) {
+        self.title = Some(title.to_owned());
+    }
+
+    /// The font, to measure text before placing it.
+    pub fn font(&self) -> &CjkFont {
+        self.font.font()
+    }
+
+    /// The number of pages added so far.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Adds a page and returns a handle to draw on it.
+    pub fn add_page(&mut self, size: PageSize) -> Page<'_> {
+        self.pages.push((size, Content::new()));
+        let index = self.pages.len() - 1;
+        self.page(index)
+            .unwrap_or_else(|| unreachable!("the page was just added"))
+    }
+
+    /// A handle to draw on a page added earlier (0-based), for example to
+    /// add page numbers once the page count is known.
+    pub fn page(&mut self, index: usize) -> Option<Page<'_>> {
+        let (size, content) = self.pages.get_mut(index)?;
+        Some(Page {
+            font: &mut self.font,
+            content,
+            size: *size,
+        })
+    }
+
+    /// Writes the PDF: catalog, page tree, pages, the font subset and info.
+    pub fn finish(self) -> Result<Vec<u8>, FontError> {
+        let mut next = 1;
+        let mut alloc = || {
+            let id = Ref::new(next);
+            next += 1;
+            id
+        };
+        let catalog = alloc();
+        let tree = alloc();
+        let info = alloc();
+        let font = FontRefs {
+            type0: alloc(),
+            cid_font: alloc(),
+            descriptor: alloc(),
+            program: alloc(),
+            to_unicode: alloc(),
+        };
+        let page_refs: Vec<(Ref, Ref)> = self.pages.iter().map(|_| (alloc(), alloc())).collect();
+
+        let mut pdf = Pdf::new();
+        pdf.catalog(catalog).pages(tree);
+        pdf.pages(tree)
+            .kids(page_refs.iter().map(|&(page, _)| page))
+            .count(i32::try_from(page_refs.len()).unwrap_or(i32::MAX));
+        for ((size, content), &(page_ref, content_ref)) in self.pages.into_iter().zip(&page_refs) {
+            let mut page = pdf.page(page_ref);
+            page.media_box(Rect::new(0.0, 0.0, round4(size.width), round4(size.height)))
+                .parent(tree)
+                .contents(content_ref);
+            page.resources().fonts().pair(FONT_RESOURCE, font.type0);
+            page.finish();
+            let data = compress(&content.finish());
+            pdf.stream(content_ref, &data).filter(Filter::FlateDecode);
+        }
+        self.font.write(&mut pdf, font)?;
+        let mut document_info = pdf.document_info(info);
+        document_info.producer(TextStr("govseal"));
+        if let Some(title) = &self.title {
+            document_info.title(TextStr(title));
+        }
+        document_info.finish();
+        Ok(pdf.finish())
+    }
+}
+
+/// A page being drawn. Coordinates are points from the lower-left corner.
+pub struct Page<'a> {
+    font: &'a mut FontSubset,
+    content: &'a mut Content,
+    size: PageSize,
+}
+
+impl Page<'_> {
+    /// The page size.
+    pub fn size(&self) -> PageSize {
+        self.size
+    }
+
+    /// The font, to measure text.
+    pub fn font(&self) -> &CjkFont {
+        self.font.font()
+    }
+
+    /// The raw content stream, for paths the builder has no method for.
+    pub fn content(&mut self) -> &mut Content {
+        self.content
+    }
+
+    /// Sets the colour of text and filled shapes.
+    pub fn set_fill_color(&mut self, color: Rgb) {
+        self.content.set_fill_rgb(color.0, color.1, color.2);
+    }
+
+    /// Sets the colour of lines and outlines.
+    pub fn set_stroke_color(&mut self, color: Rgb) {
+        self.content.set_stroke_rgb(color.0, color.1, color.2);
+    }
+
+    /// Draws `text` on one line with its baseline at `y`, aligned on `x`;
+    /// returns the width of the line in points.
+    pub fn text(
+        &mut self,
+        x: f32,
+        y: f32,
+        align: Align,
+        style: TextStyle,
+        text: &str,
+    ) -> Result<f32, FontError> {
+        let width = self
+            .font
+            .font()
+            .text_width(text, style.size, style.letter_spacing)?;
+        let start = match align {
+            Align::Left => x,
+            Align::Center => x - width / 2.0,
+            Align::Right => x - width,
+        };
+        self.show(
+            [style.size, 0.0, 0.0, style.size, start, y],
+            style.letter_spacing / style.size,
+            text,
+        )?;
+        Ok(width)
+    }
+
+    /// Draws a wrapped line from [`super::layout::wrap`] starting at `x`;
+    /// when `justify_to` is given, the line is stretched to that width.
+    pub fn line_of_text(
+        &mut self,
+        x: f32,
+        y: f32,
+        style: TextStyle,
+        line: &Line,
+        justify_to: Option<f32>,
+    ) -> Result<(), FontError> {
+        let gaps = line.text.chars().count().saturating_sub(1);
+        let extra = match justify_to {
+            Some(width) if gaps > 0 && width > line.width => (width - line.width) / gaps as f32,
+            _ => 0.0,
+        };
+        let spacing = style.letter_spacing + extra;
+        self.show(
+            [style.size, 0.0, 0.0, style.size, x + line.indent, y],
+            spacing / style.size,
+            &line.text,
+        )
+    }
+
+    /// Draws text with an explicit text matrix (§9.4.2) at font size 1: the
+    /// matrix maps one em of glyph space to user space, so it carries size,
+    /// rotation and stretching. Used for the characters of a seal.
+    pub fn text_with_matrix(&mut self, matrix: [f32; 6], text: &str) -> Result<(), FontError> {
+        self.show(matrix, 0.0, text)
+    }
+
+    fn show(&mut self, matrix: [f32; 6], char_spacing: f32, text: &str) -> Result<(), FontError> {
+        let glyphs = self.font.encode_glyphs(text)?;
+        self.content.begin_text();
+        self.content.set_font(FONT_RESOURCE, 1.0);
+        if char_spacing != 0.0 {
+            self.content.set_char_spacing(round4(char_spacing));
+        }
+        self.content.set_text_matrix(matrix.map(round4));
+        if glyphs
+            .iter()
+            .all(|(_, m)| m.offset == 0.0 && m.advance == m.font_advance)
+        {
+            let codes: Vec<u8> = glyphs.iter().flat_map(|(code, _)| *code).collect();
+            self.content.show(Str(&codes));
+        } else {
+            // TJ numbers are thousandths of an em, subtracted from the pen
+            // position (ISO 32000-1 §9.4.3): they narrow full-width forms.
+            let mut shown = self.content.show_positioned();
+            let mut items = shown.items();
+            for (code, metrics) in &glyphs {
+                if metrics.offset != 0.0 {
+                    items.adjust(round4(-metrics.offset * 1000.0));
+                }
+                items.show(Str(code));
+                let back = metrics.font_advance + metrics.offset - metrics.advance;
+                if back != 0.0 {
+                    items.adjust(round4(back * 1000.0));
+                }
+            }
+            items.finish();
+            shown.finish();
+        }
+        self.content.end_text();
+        Ok(())
+    }
+
+    /// Strokes a straight line.
+    pub fn line(&mut self, from: (f32, f32), to: (f32, f32), width: f32) {
+        self.content
+            .set_line_width(width)
+            .move_to(from.0, from.1)
+            .line_to(to.0, to.1)
+            .stroke();
+    }
+
+    /// Strokes the outline of a rectangle given by its lower-left corner.
+    pub fn stroke_rect(&mut self, x: f32, y: f32, width: f32, height: f32, line_width: f32) {
+        self.content
+            .set_line_width(line_width)
+            .rect(x, y, width, height)
+            .stroke();
+    }
+
+    /// Fills a rectangle given by its lower-left corner (QR modules, rules).
+    pub fn fill_rect(&mut self, x: f32, y: f32, width: f32, height: f32) {
+        self.content.rect(x, y, width, height).fill_nonzero();
+    }
+}
