@@ -148,3 +148,68 @@ async fn seal_certificates_pass_check_cert() {
     );
     assert!(ok, "{out}");
 }
+
+#[tokio::test]
+async fn the_appearance_preview_is_a_red_seal_in_svg_and_pdf() {
+    let app = spawn_app().await;
+    let d = app.create_department("福州市行政审批局").await;
+    let r = app
+        .post(
+            "/v1/seals",
+            Some(&app.admin_token),
+            &json!({ "department_id": d["id"], "type": "approval" }),
+        )
+        .await;
+    let seal: Value = r.json().await.unwrap();
+    let sid = seal["id"].as_str().unwrap();
+    let svg = app
+        .get(
+            &format!("/v1/seals/{sid}/appearance"),
+            Some(&app.admin_token),
+        )
+        .await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let svg = svg.text().await.unwrap();
+    assert!(
+        svg.starts_with("<svg") || svg.starts_with("<?xml"),
+        "{}",
+        &svg[..80]
+    );
+    assert!(
+        svg.contains("#db1414") && svg.contains("<circle") && svg.contains("<path"),
+        "drawn in seal red"
+    );
+    let pdf = app
+        .get(
+            &format!("/v1/seals/{sid}/appearance?format=pdf&size=40"),
+            Some(&app.admin_token),
+        )
+        .await;
+    assert_eq!(pdf.status(), 200);
+    let pdf = pdf.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    std::fs::write(app.dir.path().join("seal.pdf"), &pdf).unwrap();
+    if std::env::var_os("GOVSEAL_KEEP_SEAL").is_some() {
+        std::fs::write("/tmp/govseal-seal-preview.pdf", &pdf).unwrap();
+    }
+    expect_error(
+        app.get(
+            &format!("/v1/seals/{sid}/appearance?size=80"),
+            Some(&app.admin_token),
+        )
+        .await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    expect_error(
+        app.get(
+            &format!("/v1/seals/{sid}/appearance?format=gif"),
+            Some(&app.admin_token),
+        )
+        .await,
+        422,
+        "invalid_field",
+    )
+    .await;
+}

@@ -69,7 +69,7 @@ impl AppState {
         departments::create, departments::list, departments::get, departments::revoke_certificate,
         departments::renew_certificate, departments::create_client, departments::list_clients,
         departments::revoke_client, seals::create, seals::get, seals::suspend, seals::reinstate,
-        seals::revoke, trust::bundle, trust::crl, trust::health, tsa::tsa,
+        seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa,
     ),
     modifiers(&BearerAuth),
     tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "trust"))
@@ -131,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/seals/{id}/suspend", post(seals::suspend))
         .route("/v1/seals/{id}/reinstate", post(seals::reinstate))
         .route("/v1/seals/{id}/revoke", post(seals::revoke))
+        .route("/v1/seals/{id}/appearance", get(seals::appearance))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()
         .merge(api)

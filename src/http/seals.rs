@@ -1,8 +1,10 @@
 //! `/v1/seals`: a department's electronic seals.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::auth::Caller;
@@ -99,4 +101,62 @@ pub async fn revoke(
         .reason
         .unwrap_or(RevocationReasonName::CessationOfOperation);
     change(state, caller, id, SealChange::Revoke(reason)).await
+}
+
+/// Options of the appearance preview.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct AppearanceQuery {
+    /// `svg` (default) or `pdf`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Diameter in mm, 30–50 (default 42).
+    #[serde(default)]
+    pub size: Option<f32>,
+}
+
+/// The seal's appearance (印模): red ring, department name on the upper arc,
+/// star, seal name and code — as SVG or as a one-page PDF.
+#[utoipa::path(get, path = "/v1/seals/{id}/appearance", tag = "seals",
+    params(("id" = String, Path, description = "seal id"), AppearanceQuery),
+    responses(
+        (status = 200, description = "image/svg+xml or application/pdf", body = String),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn appearance(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    Query(query): Query<AppearanceQuery>,
+) -> Result<Response, ApiError> {
+    let size = query
+        .size
+        .unwrap_or(crate::seal::appearance::DEFAULT_DIAMETER_MM);
+    if !(30.0..=50.0).contains(&size) {
+        return Err(crate::outcome::ActionError::invalid(
+            "size",
+            "the seal diameter must be between 30 and 50 mm",
+        )
+        .into());
+    }
+    let look = registry::appearance(&state.db, &caller, &id, size).await?;
+    let draw_error = |e: crate::seal::AppearanceError| {
+        ApiError::from(crate::outcome::ActionError::invalid("seal", e))
+    };
+    match query.format.as_deref().unwrap_or("svg") {
+        "svg" => Ok((
+            [(header::CONTENT_TYPE, "image/svg+xml")],
+            look.to_svg().map_err(draw_error)?,
+        )
+            .into_response()),
+        "pdf" => Ok((
+            [(header::CONTENT_TYPE, "application/pdf")],
+            look.to_pdf().map_err(draw_error)?,
+        )
+            .into_response()),
+        other => Err(crate::outcome::ActionError::invalid(
+            "format",
+            format!("{other:?}: use svg or pdf"),
+        )
+        .into()),
+    }
 }

@@ -368,3 +368,19 @@ pub async fn change_seal(
     tx.commit().await?;
     Ok(view)
 }
+
+/// The appearance of a seal the caller may see, at `diameter_mm`.
+pub async fn appearance(
+    db: &Database,
+    caller: &Principal,
+    id: &str,
+    diameter_mm: f32,
+) -> Result<super::SealAppearance, ActionError> {
+    let view = get_seal(db, caller, id).await?;
+    Ok(super::SealAppearance {
+        department_name: view.department_name,
+        seal_name: view.name,
+        seal_code: Some(view.code),
+        diameter_mm,
+    })
+}

@@ -1,0 +1,125 @@
+//! `POST /v1/stamp`: stamping an uploaded PDF (multipart).
+
+use axum::body::Bytes;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use crate::outcome::ActionError;
+use crate::pades::Level;
+use crate::seal::stamping::{self, StampRequest, StampingContext};
+
+/// The multipart form of a stamping request (documentation only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct StampForm {
+    /// The PDF to stamp.
+    #[schema(format = Binary, content_media_type = "application/pdf")]
+    file: Vec<u8>,
+    /// The seal to use (it must belong to the client's department).
+    seal_id: String,
+    /// Page, from 1.
+    page: u32,
+    /// Seal centre, points from the page's left edge.
+    x: f32,
+    /// Seal centre, points from the page's bottom edge.
+    y: f32,
+    /// Seal diameter in mm, 30–50 (default 42).
+    size: Option<f32>,
+    /// Reason written into the signature (`/Reason`).
+    reason: Option<String>,
+    /// The person who pressed "stamp" (recorded with the stamp).
+    operator: Option<String>,
+    /// `B-B`, `B-T`, `B-LT` (default) or `B-LTA`.
+    level: Option<String>,
+}
+
+fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
+    ActionError::invalid(field, message).into()
+}
+
+fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError> {
+    text.trim().parse().map_err(|_| invalid(field, format!("{text:?} is not a number")))
+}
+
+/// Stamps a PDF: the seal is drawn at (x, y) on the page and the document is
+/// signed (PAdES) by the seal's key as an incremental update. The response
+/// is the stamped PDF; its record id is in the `Govseal-Stamp-Id` header.
+#[utoipa::path(post, path = "/v1/stamp", tag = "stamping",
+    request_body(content = StampForm, content_type = "multipart/form-data"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat a request safely: the same key returns the same stamped PDF")),
+    responses(
+        (status = 200, description = "the stamped PDF (header Govseal-Stamp-Id holds the record id)", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, body = ErrorBody), (status = 403, description = "a seal of another department, or no stamp scope", body = ErrorBody),
+        (status = 409, description = "seal suspended, revoked or expired; Idempotency-Key reused", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, description = "a field is missing or invalid, or the PDF cannot be stamped", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn stamp(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Result<Response, ApiError> {
+    let mut file: Option<Bytes> = None;
+    let mut fields = std::collections::HashMap::new();
+    while let Some(field) = form.next_field().await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the upload is too large (50 MB at most)")
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_multipart", e.body_text())
+        }
+    })? {
+        let name = field.name().unwrap_or_default().to_string();
+        let data = field.bytes().await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the upload is too large (50 MB at most)")
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_multipart", e.body_text())
+            }
+        })?;
+        if name == "file" {
+            file = Some(data);
+        } else {
+            let text = String::from_utf8(data.to_vec()).map_err(|_| invalid(&name, "must be UTF-8 text"))?;
+            fields.insert(name, text);
+        }
+    }
+    let file = file.ok_or_else(|| invalid("file", "the PDF is missing (multipart field `file`)"))?;
+    if !file.starts_with(b"%PDF-") {
+        return Err(invalid("file", "not a PDF (it does not start with %PDF-)"));
+    }
+    let required = |name: &str| fields.get(name).cloned().ok_or_else(|| invalid(name, "is required"));
+    let request = StampRequest {
+        seal_id: required("seal_id")?,
+        page: number("page", &required("page")?)?,
+        x: number("x", &required("x")?)?,
+        y: number("y", &required("y")?)?,
+        size_mm: fields.get("size").map(|s| number("size", s)).transpose()?,
+        reason: fields.get("reason").cloned().filter(|s| !s.is_empty()),
+        operator: fields.get("operator").cloned().filter(|s| !s.is_empty()),
+        level: fields
+            .get("level")
+            .map(|l| l.parse::<Level>().map_err(|e| invalid("level", e)))
+            .transpose()?
+            .unwrap_or(Level::BLT),
+        idempotency_key: headers
+            .get("idempotency-key")
+            .map(|v| v.to_str().map(str::to_string).map_err(|_| invalid("Idempotency-Key", "must be ASCII")))
+            .transpose()?,
+    };
+    let ctx = StampingContext { db: &state.db, keys: &state.keys, authority: &state.authority, tsa: state.tsa.clone() };
+    let stamped = stamping::stamp(&ctx, &caller, file.to_vec(), request).await?;
+    tracing::info!(stamp = %stamped.record_id, actor = %caller.actor(), replayed = stamped.replayed, "document stamped");
+    let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, "application/pdf")], stamped.pdf).into_response();
+    if let Ok(v) = HeaderValue::from_str(&stamped.record_id) {
+        response.headers_mut().insert("govseal-stamp-id", v);
+    }
+    if stamped.replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+

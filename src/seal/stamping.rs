@@ -1,0 +1,241 @@
+//! Stamping (盖章): a department's system uploads a PDF and gets it back with
+//! the seal drawn where it asked and a PAdES signature by the seal's key,
+//! added as an incremental update so earlier signatures (joint approval,
+//! 联合审批) stay valid. Every stamp is recorded with who pressed the button.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::appearance::SealAppearance;
+use super::registry::ACTIVE;
+use crate::access::{Principal, Scope};
+use crate::authority::{Authority, CaName};
+use crate::keystore::{KeyStore, Signer};
+use crate::outcome::ActionError;
+use crate::pades::{self, Level, PadesError, PadesRequest, Placement, SigningIdentity, TimeStamper, ValidationData};
+use crate::store::{self, Database, seals::StampRow};
+
+/// Smallest and largest seal diameter in millimetres.
+pub const SIZE_RANGE_MM: (f32, f32) = (30.0, 50.0);
+/// Default seal diameter (a 42 mm official seal).
+pub const DEFAULT_SIZE_MM: f32 = 42.0;
+/// Largest PDF accepted for stamping.
+pub const MAX_PDF_BYTES: usize = 50 * 1024 * 1024;
+
+/// Where and how to stamp.
+#[derive(Clone, Debug)]
+pub struct StampRequest {
+    /// The seal to use.
+    pub seal_id: String,
+    /// Page, from 1.
+    pub page: u32,
+    /// Seal centre, points from the page's left edge.
+    pub x: f32,
+    /// Seal centre, points from the page's bottom edge.
+    pub y: f32,
+    /// Diameter in mm (30–50).
+    pub size_mm: Option<f32>,
+    /// `/Reason`.
+    pub reason: Option<String>,
+    /// The person who pressed "stamp".
+    pub operator: Option<String>,
+    /// PAdES level (default B-LT).
+    pub level: Level,
+    /// The caller's Idempotency-Key.
+    pub idempotency_key: Option<String>,
+}
+
+/// A stamped document.
+#[derive(Clone, Debug)]
+pub struct Stamped {
+    /// The stamp record id.
+    pub record_id: String,
+    /// The stamped PDF.
+    pub pdf: Vec<u8>,
+    /// True when this is the stored answer to a repeated Idempotency-Key.
+    pub replayed: bool,
+}
+
+/// What stamping needs from the service.
+pub struct StampingContext<'a> {
+    /// Database.
+    pub db: &'a Database,
+    /// Key store.
+    pub keys: &'a KeyStore,
+    /// PKI.
+    pub authority: &'a Authority,
+    /// The TSA.
+    pub tsa: Arc<dyn TimeStamper>,
+}
+
+fn hex_sha256(data: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, data))
+}
+
+fn request_hash(pdf: &[u8], r: &StampRequest) -> String {
+    let params = format!(
+        "{}|{}|{}|{}|{:?}|{:?}|{:?}|{}|{}",
+        r.seal_id, r.page, r.x, r.y, r.size_mm, r.reason, r.operator, r.level, hex_sha256(pdf)
+    );
+    hex_sha256(params.as_bytes())
+}
+
+/// Stamps `pdf` with a seal.
+pub async fn stamp(
+    ctx: &StampingContext<'_>,
+    caller: &Principal,
+    pdf: Vec<u8>,
+    request: StampRequest,
+) -> Result<Stamped, ActionError> {
+    let actor = caller.actor();
+    let request_sha256 = request_hash(&pdf, &request);
+    if let Some(key) = &request.idempotency_key {
+        if key.is_empty() || key.len() > 200 {
+            return Err(ActionError::invalid("Idempotency-Key", "must be 1 to 200 characters"));
+        }
+        let mut conn = ctx.db.pool.acquire().await?;
+        if let Some((row, out)) = store::seals::stamp_by_idempotency_key(&mut conn, &actor, key).await? {
+            if row.request_sha256 != request_sha256 {
+                return Err(ActionError::Conflict {
+                    code: "idempotency_key_reused",
+                    message: "this Idempotency-Key was used for a different request".into(),
+                });
+            }
+            return Ok(Stamped { record_id: row.id, pdf: out, replayed: true });
+        }
+    }
+    let size_mm = request.size_mm.unwrap_or(DEFAULT_SIZE_MM);
+    if !(SIZE_RANGE_MM.0..=SIZE_RANGE_MM.1).contains(&size_mm) {
+        return Err(ActionError::invalid("size", "the seal diameter must be between 30 and 50 mm"));
+    }
+    if request.page == 0 {
+        return Err(ActionError::invalid("page", "pages are numbered from 1"));
+    }
+    for (field, value) in [("reason", &request.reason), ("operator", &request.operator)] {
+        if let Some(v) = value
+            && (v.chars().count() > 200 || v.chars().any(char::is_control))
+        {
+            return Err(ActionError::invalid(field, "at most 200 characters, no control characters"));
+        }
+    }
+
+    let mut conn = ctx.db.pool.acquire().await?;
+    let seal = store::seals::get(&mut conn, &request.seal_id)
+        .await?
+        .ok_or_else(|| ActionError::invalid("seal_id", format!("no seal {}", request.seal_id)))?;
+    if !caller.may(&seal.department_id, Scope::Stamp) {
+        return Err(ActionError::Forbidden(
+            "this seal belongs to another department, or the client lacks the stamp scope".into(),
+        ));
+    }
+    let now = OffsetDateTime::now_utc();
+    if seal.status != ACTIVE {
+        return Err(ActionError::Conflict { code: "seal_not_active", message: format!("the seal is {}", seal.status) });
+    }
+    if now.unix_timestamp() < seal.valid_from || now.unix_timestamp() >= seal.valid_until {
+        return Err(ActionError::Conflict {
+            code: "seal_not_valid_now",
+            message: "the seal is outside its validity window".into(),
+        });
+    }
+    let department = store::departments::get(&mut conn, &seal.department_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("department of seal missing")))?;
+    let certificate = store::certificates::get(&mut conn, &seal.certificate_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate missing")))?;
+    if certificate.revoked_at.is_some() {
+        return Err(ActionError::Conflict { code: "seal_not_active", message: "the seal certificate is revoked".into() });
+    }
+    let sealed = store::keys::get(&mut conn, &certificate.key_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal key missing")))?;
+    drop(conn);
+    let signer: Arc<dyn Signer> = ctx.keys.open(&sealed).map_err(ActionError::internal)?;
+
+    let appearance = SealAppearance {
+        department_name: department.name.clone(),
+        seal_name: seal.name.clone(),
+        seal_code: Some(seal.code.clone()),
+        diameter_mm: size_mm,
+    }
+    .to_pdf()
+    .map_err(|e| ActionError::invalid("seal_id", format!("the seal cannot be drawn: {e}")))?;
+    let half = size_mm * 72.0 / 25.4 / 2.0;
+    let mut validation = ValidationData::default();
+    let chain = vec![ctx.authority.issuing.certificate.der.clone(), ctx.authority.root.certificate.der.clone()];
+    if request.level >= Level::BLT {
+        validation.certificates = vec![
+            certificate.der.clone(),
+            ctx.authority.issuing.certificate.der.clone(),
+            ctx.authority.root.certificate.der.clone(),
+            ctx.authority.tsa.certificate.der.clone(),
+        ];
+        for ca in CaName::ALL {
+            validation.crls.push(ctx.authority.fresh_crl(ctx.db, ca).await?.der);
+        }
+    }
+    let pades_request = PadesRequest {
+        level: request.level,
+        field_name: format!("Seal-{}-{}", seal.code, &store::new_id()[..8]),
+        placement: Some(Placement {
+            page: request.page,
+            rect: [request.x - half, request.y - half, request.x + half, request.y + half],
+            appearance,
+        }),
+        reason: request.reason.clone(),
+        name: Some(format!("{}{}", department.name, seal.name)),
+        location: None,
+        signing_time: now,
+    };
+    let input_sha256 = hex_sha256(&pdf);
+    let tsa = ctx.tsa.clone();
+    let cert_der = certificate.der.clone();
+    let signed = tokio::task::spawn_blocking(move || {
+        let identity = SigningIdentity { signer: &*signer, certificate: &cert_der, chain: &chain };
+        pades::sign(&pdf, &pades_request, &identity, Some(&*tsa), &validation)
+    })
+    .await
+    .map_err(ActionError::internal)?
+    .map_err(|e| match e {
+        PadesError::Pdf(e) => ActionError::invalid("file", e),
+        other => ActionError::internal(other),
+    })?;
+
+    let row = StampRow {
+        id: store::new_id(),
+        department_id: seal.department_id.clone(),
+        seal_id: seal.id.clone(),
+        actor,
+        operator: request.operator.clone(),
+        reason: request.reason.clone(),
+        level: request.level.as_str().into(),
+        page: i64::from(request.page),
+        x: f64::from(request.x),
+        y: f64::from(request.y),
+        size_mm: f64::from(size_mm),
+        input_sha256,
+        output_sha256: hex_sha256(&signed),
+        idempotency_key: request.idempotency_key.clone(),
+        request_sha256,
+        created_at: now.unix_timestamp(),
+    };
+    let mut tx = ctx.db.begin().await?;
+    match store::seals::insert_stamp(&mut tx, &row, &signed).await {
+        Ok(()) => {}
+        Err(store::StoreError::Duplicate(_)) => {
+            // A concurrent request with the same Idempotency-Key won; answer as it did.
+            drop(tx);
+            let key = request.idempotency_key.as_deref().unwrap_or_default();
+            let mut conn = ctx.db.pool.acquire().await?;
+            if let Some((row, out)) = store::seals::stamp_by_idempotency_key(&mut conn, &row.actor, key).await? {
+                return Ok(Stamped { record_id: row.id, pdf: out, replayed: true });
+            }
+            return Err(ActionError::internal(anyhow::anyhow!("idempotency conflict without a stored stamp")));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tx.commit().await?;
+    Ok(Stamped { record_id: row.id, pdf: signed, replayed: false })
+}
