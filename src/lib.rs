@@ -10,6 +10,7 @@ pub mod department;
 pub mod http;
 pub mod identity;
 pub mod keystore;
+pub mod log;
 pub mod outcome;
 pub mod pki;
 pub mod seal;

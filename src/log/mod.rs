@@ -1,0 +1,30 @@
+//! The transparency log (透明日志): every certificate, seal change, stamp and
+//! license event is a leaf of an append-only Merkle tree, so an auditor can
+//! prove that nothing was issued off the books.
+//!
+//! This module is the pure core, with no I/O:
+//!
+//! - [`merkle`]: RFC 9162 §2.1 hashing and proof generation over any
+//!   [`NodeSource`], plus [`completed_nodes`] for incremental storage;
+//! - [`verify`]: inclusion and consistency proof verification (RFC 9162
+//!   §2.1.3.2, §2.1.4.2);
+//! - [`MemoryTree`] and [`CompactRange`]: in-memory trees for audits, tests
+//!   and batch appends.
+//!
+//! Storage and HTTP live elsewhere and call into these functions.
+
+pub mod compact_range;
+pub mod memory_tree;
+pub mod merkle;
+pub mod verify;
+
+#[cfg(test)]
+mod merkle_tests;
+
+pub use compact_range::{CompactRange, CompactRangeError};
+pub use memory_tree::{MemoryTree, MissingNode};
+pub use merkle::{
+    Hash, Node, NodeSource, TreeError, completed_nodes, consistency_proof, empty_root,
+    inclusion_proof, leaf_hash, node_hash, root,
+};
+pub use verify::{ProofError, verify_consistency, verify_inclusion};
