@@ -9,22 +9,30 @@
 //! - [`verify`]: inclusion and consistency proof verification (RFC 9162
 //!   §2.1.3.2, §2.1.4.2);
 //! - [`MemoryTree`] and [`CompactRange`]: in-memory trees for audits, tests
-//!   and batch appends.
+//!   and batch appends;
+//! - [`note`] and [`checkpoint`]: C2SP signed notes and the log's signed
+//!   checkpoints (tree size and root), signed through the key store.
 //!
 //! Storage and HTTP live elsewhere and call into these functions.
 
+pub mod checkpoint;
 pub mod compact_range;
 pub mod memory_tree;
 pub mod merkle;
+pub mod note;
 pub mod verify;
 
 #[cfg(test)]
+mod checkpoint_tests;
+#[cfg(test)]
 mod merkle_tests;
 
+pub use checkpoint::{Checkpoint, CheckpointError};
 pub use compact_range::{CompactRange, CompactRangeError};
 pub use memory_tree::{MemoryTree, MissingNode};
 pub use merkle::{
     Hash, Node, NodeSource, TreeError, completed_nodes, consistency_proof, empty_root,
     inclusion_proof, leaf_hash, node_hash, root,
 };
+pub use note::{NoteError, VerifierKey};
 pub use verify::{ProofError, verify_consistency, verify_inclusion};
