@@ -11,12 +11,14 @@
 //! - [`MemoryTree`] and [`CompactRange`]: in-memory trees for audits, tests
 //!   and batch appends;
 //! - [`note`] and [`checkpoint`]: C2SP signed notes and the log's signed
-//!   checkpoints (tree size and root), signed through the key store.
+//!   checkpoints (tree size and root), signed through the key store;
+//! - [`entry`]: the canonical bytes of a log entry (the leaf data).
 //!
 //! Storage and HTTP live elsewhere and call into these functions.
 
 pub mod checkpoint;
 pub mod compact_range;
+pub mod entry;
 pub mod memory_tree;
 pub mod merkle;
 pub mod note;
@@ -25,10 +27,13 @@ pub mod verify;
 #[cfg(test)]
 mod checkpoint_tests;
 #[cfg(test)]
+mod entry_tests;
+#[cfg(test)]
 mod merkle_tests;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use compact_range::{CompactRange, CompactRangeError};
+pub use entry::{EntryError, EntryKind, LogEntry};
 pub use memory_tree::{MemoryTree, MissingNode};
 pub use merkle::{
     Hash, Node, NodeSource, TreeError, completed_nodes, consistency_proof, empty_root,
