@@ -83,8 +83,12 @@ impl Checkpoint {
             .collect::<Result<_, _>>()?;
         Ok(Checkpoint {
             origin: origin.to_string(),
-            size: parse_size(size)?,
-            root: parse_root(root)?,
+            size: parse_canonical_decimal(size).ok_or(CheckpointError::Malformed(
+                "the tree size is not a canonical decimal number",
+            ))?,
+            root: parse_base64_hash(root).ok_or(CheckpointError::Malformed(
+                "the root hash is not 32 bytes of canonical standard base64",
+            ))?,
             extensions,
         })
     }
@@ -142,31 +146,16 @@ fn check_line(line: &str, rule: LineRule) -> Result<(), CheckpointError> {
     Ok(())
 }
 
-/// ASCII decimal, no sign, no leading zeros, within `u64`.
-fn parse_size(text: &str) -> Result<u64, CheckpointError> {
+/// Parses ASCII decimal with no sign and no leading zeros, within `u64`.
+pub(super) fn parse_canonical_decimal(text: &str) -> Option<u64> {
     let canonical = !text.is_empty()
         && text.bytes().all(|b| b.is_ascii_digit())
         && (text == "0" || !text.starts_with('0'));
-    if !canonical {
-        return Err(CheckpointError::Malformed(
-            "the tree size is not a canonical decimal number",
-        ));
-    }
-    text.parse()
-        .map_err(|_| CheckpointError::Malformed("the tree size is too large"))
+    if canonical { text.parse().ok() } else { None }
 }
 
-/// Standard base64 with padding of exactly 32 bytes, canonically encoded.
-fn parse_root(text: &str) -> Result<Hash, CheckpointError> {
-    let bytes = STANDARD
-        .decode(text)
-        .map_err(|_| CheckpointError::Malformed("the root hash is not standard base64"))?;
-    let root = Hash::try_from(bytes.as_slice())
-        .map_err(|_| CheckpointError::Malformed("the root hash is not 32 bytes"))?;
-    if STANDARD.encode(root) != text {
-        return Err(CheckpointError::Malformed(
-            "the root hash is not canonical base64",
-        ));
-    }
-    Ok(root)
+/// Parses a hash in standard base64 with padding, canonically encoded.
+pub(super) fn parse_base64_hash(text: &str) -> Option<Hash> {
+    let hash = Hash::try_from(STANDARD.decode(text).ok()?.as_slice()).ok()?;
+    (STANDARD.encode(hash) == text).then_some(hash)
 }

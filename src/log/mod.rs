@@ -12,7 +12,9 @@
 //!   and batch appends;
 //! - [`note`] and [`checkpoint`]: C2SP signed notes and the log's signed
 //!   checkpoints (tree size and root), signed through the key store;
-//! - [`entry`]: the canonical bytes of a log entry (the leaf data).
+//! - [`entry`]: the canonical bytes of a log entry (the leaf data);
+//! - [`proof_bundle`]: C2SP tlog-proof bundles that let anyone check offline
+//!   that an entry was logged.
 //!
 //! Storage and HTTP live elsewhere and call into these functions.
 
@@ -22,6 +24,7 @@ pub mod entry;
 pub mod memory_tree;
 pub mod merkle;
 pub mod note;
+pub mod proof_bundle;
 pub mod verify;
 
 #[cfg(test)]
@@ -40,4 +43,5 @@ pub use merkle::{
     inclusion_proof, leaf_hash, node_hash, root,
 };
 pub use note::{NoteError, VerifierKey};
+pub use proof_bundle::{BundleError, ProofBundle, verify_bundle, verify_embedded_bundle};
 pub use verify::{ProofError, verify_consistency, verify_inclusion};
