@@ -13,6 +13,7 @@ pub mod http;
 pub mod identity;
 pub mod keystore;
 pub mod license;
+pub mod log;
 pub mod outcome;
 pub mod pki;
 pub mod seal;

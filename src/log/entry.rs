@@ -1,0 +1,258 @@
+//! The canonical encoding of a transparency log entry (日志条目): the bytes
+//! whose RFC 9162 §2.1.1 leaf hash `SHA-256(0x00 ‖ entry)` goes into the tree.
+//!
+//! One entry has exactly one encoding, so anyone holding the event's facts can
+//! rebuild the bytes and check the leaf. Version 1 is a fixed-order,
+//! length-prefixed binary format; integers are big-endian, strings are
+//! `u32 length ‖ UTF-8 bytes`:
+//!
+//! | field            | encoding                                                  |
+//! |------------------|-----------------------------------------------------------|
+//! | version          | `u8` = `0x01`                                             |
+//! | kind             | `u8`, see [`EntryKind::code`]                             |
+//! | time             | `i64`, Unix seconds (two's complement)                    |
+//! | artefact_sha256  | 32 bytes                                                  |
+//! | subject_id       | string                                                    |
+//! | department_id    | `u8` 0 (absent) or 1 followed by a string                 |
+//! | actor            | string                                                    |
+//! | details          | `u32` count, then per pair key string ‖ value string, keys in strictly increasing byte order |
+//!
+//! [`LogEntry::decode`] accepts only this canonical form: unknown versions or
+//! kinds, unsorted or repeated keys, invalid UTF-8, short input and trailing
+//! bytes are errors.
+
+use std::collections::BTreeMap;
+
+use super::merkle::{Hash, leaf_hash};
+
+/// The encoding version this code writes and reads.
+pub const ENTRY_VERSION: u8 = 1;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntryKind {
+    /// A certificate was issued (the artefact is its DER).
+    CertificateIssued,
+    /// A certificate was revoked.
+    CertificateRevoked,
+    /// A seal (电子印章) was registered.
+    SealCreated,
+    /// A seal's status, validity or appearance changed.
+    SealChanged,
+    /// A document was stamped (the artefact is the stamped PDF).
+    Stamp,
+    /// A license (电子证照) was issued (the artefact is its COSE record).
+    LicenseIssued,
+    /// A license was suspended, reinstated, revoked or expired.
+    LicenseStatusChanged,
+}
+
+impl EntryKind {
+    /// Every kind, in code order.
+    pub const ALL: [EntryKind; 7] = [
+        EntryKind::CertificateIssued,
+        EntryKind::CertificateRevoked,
+        EntryKind::SealCreated,
+        EntryKind::SealChanged,
+        EntryKind::Stamp,
+        EntryKind::LicenseIssued,
+        EntryKind::LicenseStatusChanged,
+    ];
+
+    /// The kind's byte in the encoding; codes are never reused.
+    pub fn code(self) -> u8 {
+        match self {
+            EntryKind::CertificateIssued => 1,
+            EntryKind::CertificateRevoked => 2,
+            EntryKind::SealCreated => 3,
+            EntryKind::SealChanged => 4,
+            EntryKind::Stamp => 5,
+            EntryKind::LicenseIssued => 6,
+            EntryKind::LicenseStatusChanged => 7,
+        }
+    }
+
+    /// The kind with this code.
+    pub fn from_code(code: u8) -> Option<Self> {
+        EntryKind::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+
+    /// A stable lower-case name for storage and display.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::CertificateIssued => "certificate-issued",
+            EntryKind::CertificateRevoked => "certificate-revoked",
+            EntryKind::SealCreated => "seal-created",
+            EntryKind::SealChanged => "seal-changed",
+            EntryKind::Stamp => "stamp",
+            EntryKind::LicenseIssued => "license-issued",
+            EntryKind::LicenseStatusChanged => "license-status-changed",
+        }
+    }
+}
+
+/// An entry cannot be encoded, or bytes are not a canonical entry.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryError {
+    /// The version byte is not one this code reads.
+    #[error("unsupported log entry version {0}")]
+    UnsupportedVersion(u8),
+    /// The kind byte names no known kind.
+    #[error("unknown log entry kind {0}")]
+    UnknownKind(u8),
+    /// The input ends inside a field.
+    #[error("the log entry is truncated")]
+    Truncated,
+    /// Bytes follow the last field.
+    #[error("the log entry has trailing bytes")]
+    TrailingBytes,
+    /// A string field is not UTF-8.
+    #[error("the log entry's {0} is not UTF-8")]
+    InvalidUtf8(&'static str),
+    /// The department presence byte is neither 0 nor 1.
+    #[error("invalid department presence flag {0}")]
+    InvalidPresenceFlag(u8),
+    /// Detail keys are not in strictly increasing order.
+    #[error("log entry details are not sorted by key or repeat a key")]
+    UnsortedDetails,
+    /// A field is longer than a `u32` length prefix allows.
+    #[error("the log entry's {0} is too long to encode")]
+    FieldTooLong(&'static str),
+}
+
+/// One event of the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// What happened.
+    pub kind: EntryKind,
+    /// The certificate serial, seal code, license identifier or document ID concerned.
+    pub subject_id: String,
+    /// The department (its USCC) on whose behalf, if any.
+    pub department_id: Option<String>,
+    /// SHA-256 of the artefact: the PDF, the COSE record or the certificate DER.
+    pub artefact_sha256: Hash,
+    /// When, in Unix seconds.
+    pub time: i64,
+    /// Who pressed the button (an API client or operator).
+    pub actor: String,
+    /// Further facts, such as a revocation reason.
+    pub details: BTreeMap<String, String>,
+}
+
+impl LogEntry {
+    /// The canonical bytes of this entry.
+    pub fn encode(&self) -> Result<Vec<u8>, EntryError> {
+        let mut out = vec![ENTRY_VERSION, self.kind.code()];
+        out.extend_from_slice(&self.time.to_be_bytes());
+        out.extend_from_slice(&self.artefact_sha256);
+        put_string(&mut out, &self.subject_id, "subject ID")?;
+        match &self.department_id {
+            None => out.push(0),
+            Some(department) => {
+                out.push(1);
+                put_string(&mut out, department, "department ID")?;
+            }
+        }
+        put_string(&mut out, &self.actor, "actor")?;
+        put_length(&mut out, self.details.len(), "details")?;
+        for (key, value) in &self.details {
+            put_string(&mut out, key, "detail key")?;
+            put_string(&mut out, value, "detail value")?;
+        }
+        Ok(out)
+    }
+
+    /// The leaf hash of this entry's canonical bytes.
+    pub fn leaf_hash(&self) -> Result<Hash, EntryError> {
+        Ok(leaf_hash(&self.encode()?))
+    }
+
+    /// Parses canonical entry bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, EntryError> {
+        let mut input = Reader(bytes);
+        let version = input.byte()?;
+        if version != ENTRY_VERSION {
+            return Err(EntryError::UnsupportedVersion(version));
+        }
+        let code = input.byte()?;
+        let kind = EntryKind::from_code(code).ok_or(EntryError::UnknownKind(code))?;
+        let time = i64::from_be_bytes(input.array()?);
+        let artefact_sha256 = input.array()?;
+        let subject_id = input.string("subject ID")?;
+        let department_id = match input.byte()? {
+            0 => None,
+            1 => Some(input.string("department ID")?),
+            flag => return Err(EntryError::InvalidPresenceFlag(flag)),
+        };
+        let actor = input.string("actor")?;
+        let mut details = BTreeMap::new();
+        for _ in 0..input.u32()? {
+            let key = input.string("detail key")?;
+            let value = input.string("detail value")?;
+            if details
+                .last_key_value()
+                .is_some_and(|(last, _)| *last >= key)
+            {
+                return Err(EntryError::UnsortedDetails);
+            }
+            details.insert(key, value);
+        }
+        if !input.0.is_empty() {
+            return Err(EntryError::TrailingBytes);
+        }
+        Ok(LogEntry {
+            kind,
+            subject_id,
+            department_id,
+            artefact_sha256,
+            time,
+            actor,
+            details,
+        })
+    }
+}
+
+fn put_length(out: &mut Vec<u8>, length: usize, field: &'static str) -> Result<(), EntryError> {
+    let length = u32::try_from(length).map_err(|_| EntryError::FieldTooLong(field))?;
+    out.extend_from_slice(&length.to_be_bytes());
+    Ok(())
+}
+
+fn put_string(out: &mut Vec<u8>, text: &str, field: &'static str) -> Result<(), EntryError> {
+    put_length(out, text.len(), field)?;
+    out.extend_from_slice(text.as_bytes());
+    Ok(())
+}
+
+/// The unread rest of the input.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], EntryError> {
+        if self.0.len() < n {
+            return Err(EntryError::Truncated);
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], EntryError> {
+        self.take(N)?.try_into().map_err(|_| EntryError::Truncated)
+    }
+
+    fn byte(&mut self) -> Result<u8, EntryError> {
+        Ok(u8::from_be_bytes(self.array()?))
+    }
+
+    fn u32(&mut self) -> Result<u32, EntryError> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    fn string(&mut self, field: &'static str) -> Result<String, EntryError> {
+        let length = usize::try_from(self.u32()?).map_err(|_| EntryError::Truncated)?;
+        let bytes = self.take(length)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| EntryError::InvalidUtf8(field))
+    }
+}
