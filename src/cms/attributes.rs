@@ -74,7 +74,10 @@ pub struct IssuerSerial {
 
 impl SigningCertificateV2 {
     /// The attribute value naming `certificate` by SHA-256 hash, issuer and serial.
-    pub fn for_certificate(certificate_der: &[u8], certificate: &Certificate) -> Result<Self, CmsError> {
+    pub fn for_certificate(
+        certificate_der: &[u8],
+        certificate: &Certificate,
+    ) -> Result<Self, CmsError> {
         let hash = ring::digest::digest(&ring::digest::SHA256, certificate_der);
         let tbs = certificate.tbs_certificate();
         Ok(SigningCertificateV2 {
@@ -93,7 +96,10 @@ impl SigningCertificateV2 {
 }
 
 /// A single-valued attribute.
-fn attribute(oid: ObjectIdentifier, value: &(impl der::EncodeValue + der::Tagged)) -> Result<Attribute, CmsError> {
+fn attribute(
+    oid: ObjectIdentifier,
+    value: &(impl der::EncodeValue + der::Tagged),
+) -> Result<Attribute, CmsError> {
     let value = Any::encode_from(value).map_err(CmsError::encoding("attribute value"))?;
     let values = SetOfVec::try_from(vec![value]).map_err(CmsError::encoding("attribute"))?;
     Ok(Attribute { oid, values })
