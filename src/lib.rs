@@ -20,3 +20,4 @@ pub mod seal;
 pub mod server;
 pub mod store;
 pub mod timestamp;
+pub mod transparency;

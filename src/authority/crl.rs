@@ -154,6 +154,21 @@ impl Authority {
             store::certificates::revoke(conn, certificate_id, store::now_unix(), reason.as_str())
                 .await?;
         if revoked {
+            let cert = store::certificates::get(conn, certificate_id)
+                .await?
+                .ok_or_else(|| AuthorityError::Inconsistent(format!("certificate {certificate_id} vanished")))?;
+            crate::transparency::record(
+                conn,
+                crate::transparency::Event {
+                    kind: crate::log::EntryKind::CertificateRevoked,
+                    subject_id: &cert.serial_hex,
+                    department_uscc: None,
+                    artefact: &cert.der,
+                    actor: "authority",
+                    details: &[("reason", reason.as_str()), ("role", &cert.role)],
+                },
+            )
+            .await?;
             self.publish_crl(conn, CaName::IssuingCa).await?;
         }
         Ok(revoked)

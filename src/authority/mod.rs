@@ -18,6 +18,8 @@ pub use crl::{CaName, RevocationReasonName};
 pub use setup::{InitOptions, initialize, load};
 
 use crate::keystore::{KeyAlgorithm, KeyStore, KeyStoreError, Signer};
+use crate::log::EntryKind;
+use crate::transparency::{self, Event};
 use crate::pki::{self, CertificateRole, PkiError, Subject};
 use crate::store::{self, Connection, StoreError, certificates::CertificateRow};
 
@@ -141,8 +143,30 @@ impl Authority {
             revocation_reason: None,
         };
         store::certificates::insert(conn, &row).await?;
+        log_issued(conn, &row, request.subject.uscc.as_deref()).await?;
         Ok((row, signer))
     }
+}
+
+/// Records a certificate's issuance in the transparency log.
+pub(crate) async fn log_issued(
+    conn: &mut Connection,
+    row: &CertificateRow,
+    uscc: Option<&str>,
+) -> Result<(), StoreError> {
+    transparency::record(
+        conn,
+        Event {
+            kind: EntryKind::CertificateIssued,
+            subject_id: &row.serial_hex,
+            department_uscc: uscc,
+            artefact: &row.der,
+            actor: "authority",
+            details: &[("role", &row.role), ("subject", &row.subject)],
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// PEM of a DER certificate.

@@ -133,6 +133,9 @@ pub async fn initialize(
         signer: tsa_signer,
     };
 
+    for cert in [&root, &issuing, &tsa] {
+        super::log_issued(&mut tx, &cert.certificate, None).await?;
+    }
     for (role, cert) in ROLES.iter().zip([&root, &issuing, &tsa]) {
         store::certificates::set_authority(&mut tx, role, &cert.certificate.id)
             .await

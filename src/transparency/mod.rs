@@ -1,0 +1,50 @@
+//! The transparency log at work (可留痕、可追查): business actions record their
+//! events here, in their own transaction; the sequencer turns pending entries
+//! into leaves of the Merkle tree and signs checkpoints; proofs and audits read
+//! the stored tree. The pure algorithms live in [`crate::log`].
+
+use std::collections::BTreeMap;
+
+use crate::log::{EntryKind, LogEntry};
+use crate::store::{self, Connection, StoreError};
+
+/// One event to record.
+pub struct Event<'a> {
+    /// What happened.
+    pub kind: EntryKind,
+    /// Certificate serial, seal id, stamp record id or license identifier.
+    pub subject_id: &'a str,
+    /// The department's USCC, if any.
+    pub department_uscc: Option<&'a str>,
+    /// The artefact (certificate DER, stamped PDF, COSE record): its SHA-256 is logged.
+    pub artefact: &'a [u8],
+    /// Who did it.
+    pub actor: &'a str,
+    /// Further facts.
+    pub details: &'a [(&'a str, &'a str)],
+}
+
+/// SHA-256 of an artefact.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
+    out
+}
+
+/// Records `event` in the caller's transaction (unsequenced until the sequencer runs).
+pub async fn record(conn: &mut Connection, event: Event<'_>) -> Result<String, StoreError> {
+    let entry = LogEntry {
+        kind: event.kind,
+        subject_id: event.subject_id.to_string(),
+        department_id: event.department_uscc.map(str::to_string),
+        artefact_sha256: sha256(event.artefact),
+        time: store::now_unix(),
+        actor: event.actor.to_string(),
+        details: event
+            .details
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+    };
+    store::log::append(conn, &entry).await
+}
