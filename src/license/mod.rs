@@ -2,3 +2,7 @@
 //! the signed record and QR payload, and the status snapshot.
 
 pub mod identifier;
+pub mod claims;
+pub mod record;
+#[cfg(test)]
+mod testkit;
