@@ -404,8 +404,7 @@ mod tests {
 
     fn edit(claims: &LicenseClaims, f: impl FnOnce(&mut Vec<(Value, Value)>)) -> Vec<u8> {
         let bytes = claims.to_cbor().unwrap();
-        let Value::Map(mut entries) = ciborium::from_reader::<Value, _>(&bytes[..]).unwrap()
-        else {
+        let Value::Map(mut entries) = ciborium::from_reader::<Value, _>(&bytes[..]).unwrap() else {
             panic!("not a map")
         };
         f(&mut entries);
@@ -420,7 +419,10 @@ mod tests {
         let other_iss = edit(&claims, |m| m[0].1 = text("91110000000000000L"));
         let err = LicenseClaims::from_cbor(&other_iss).unwrap_err();
         assert!(
-            matches!(err, ClaimsError::IssuerMismatch | ClaimsError::Invalid("iss")),
+            matches!(
+                err,
+                ClaimsError::IssuerMismatch | ClaimsError::Invalid("iss")
+            ),
             "{err:?}"
         );
 
@@ -442,7 +444,9 @@ mod tests {
             Err(ClaimsError::Invalid(HOLDER_ID))
         );
 
-        let missing = edit(&claims, |m| m.retain(|(k, _)| k.as_text() != Some(SEAL_CODE)));
+        let missing = edit(&claims, |m| {
+            m.retain(|(k, _)| k.as_text() != Some(SEAL_CODE))
+        });
         assert_eq!(
             LicenseClaims::from_cbor(&missing),
             Err(ClaimsError::Missing(SEAL_CODE))
@@ -454,10 +458,7 @@ mod tests {
             LicenseClaims::from_cbor(&trailing),
             Err(ClaimsError::Cbor(_))
         ));
-        assert_eq!(
-            LicenseClaims::from_cbor(&[0x80]),
-            Err(ClaimsError::NotAMap)
-        );
+        assert_eq!(LicenseClaims::from_cbor(&[0x80]), Err(ClaimsError::NotAMap));
     }
 
     #[test]

@@ -13,9 +13,7 @@
 //! needs only the trust bundle's seal certificates. Checking expiry, status
 //! and the certificate chain is the verifier's business, not this module's.
 
-use coset::{
-    CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable, iana,
-};
+use coset::{CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable, iana};
 use ring::digest::{SHA256, digest};
 use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use x509_parser::oid_registry::{OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY};
@@ -74,7 +72,9 @@ fn p256_public_key(certificate_der: &[u8]) -> Result<Vec<u8>, RecordError> {
     let (rest, cert) = x509_parser::parse_x509_certificate(certificate_der)
         .map_err(|e| RecordError::Certificate(e.to_string()))?;
     if !rest.is_empty() {
-        return Err(RecordError::Certificate("bytes after the certificate".into()));
+        return Err(RecordError::Certificate(
+            "bytes after the certificate".into(),
+        ));
     }
     let spki = cert.public_key();
     let curve = spki
@@ -83,7 +83,9 @@ fn p256_public_key(certificate_der: &[u8]) -> Result<Vec<u8>, RecordError> {
         .as_ref()
         .and_then(|p| p.as_oid().ok());
     if spki.algorithm.algorithm != OID_KEY_TYPE_EC_PUBLIC_KEY || curve != Some(OID_EC_P256) {
-        return Err(RecordError::Certificate("the key is not ECDSA P-256".into()));
+        return Err(RecordError::Certificate(
+            "the key is not ECDSA P-256".into(),
+        ));
     }
     Ok(spki.subject_public_key.data.to_vec())
 }
@@ -103,7 +105,11 @@ pub fn sign_record(
         return Err(RecordError::CertificateMismatch);
     }
     let sign1 = CoseSign1Builder::new()
-        .protected(HeaderBuilder::new().algorithm(iana::Algorithm::ES256).build())
+        .protected(
+            HeaderBuilder::new()
+                .algorithm(iana::Algorithm::ES256)
+                .build(),
+        )
         .unprotected(
             HeaderBuilder::new()
                 .key_id(certificate_kid(seal_certificate_der).to_vec())

@@ -40,7 +40,10 @@ pub fn business_license_claims() -> LicenseClaims {
         ("cap", "伍佰万元整"),
         ("est", "2019-03-18"),
         ("term", "2019-03-18至2049-03-17"),
-        ("addr", "福建省福州市鼓楼区五四路158号环球广场写字楼23层2301单元"),
+        (
+            "addr",
+            "福建省福州市鼓楼区五四路158号环球广场写字楼23层2301单元",
+        ),
         (
             "scope",
             "软件开发；信息系统集成服务；信息技术咨询服务；数据处理和存储支持服务；物联网技术服务；\
@@ -140,7 +143,10 @@ pub fn interop_available(test: &str, prerequisites: &[&str]) -> bool {
     if missing.is_empty() {
         return true;
     }
-    let message = format!("{test}: interop prerequisites missing: {}", missing.join(", "));
+    let message = format!(
+        "{test}: interop prerequisites missing: {}",
+        missing.join(", ")
+    );
     if std::env::var("GOVSEAL_INTEROP").as_deref() == Ok("require") {
         panic!("{message} (GOVSEAL_INTEROP=require)");
     }
