@@ -32,6 +32,13 @@ fn a_twelve_field_license_fits_version_25_at_level_m() {
         matrix.width()
     );
     assert!(matrix.version() <= MAX_VERSION);
+    // The headroom the module documentation promises (997 bytes at 25-M):
+    // if this fails, the claims grew; update the budget in mod.rs.
+    assert!(
+        url.len() + 36 <= 997,
+        "only {} bytes to spare",
+        997 - url.len()
+    );
     assert_eq!(matrix.width(), 17 + 4 * matrix.version() as usize);
     assert!(url.starts_with("https://zzku.fuzhou.gov.cn/govseal/v/"));
 }
