@@ -1,0 +1,219 @@
+//! The license's signed record (电子证照签名记录): a tagged `COSE_Sign1`
+//! (RFC 9052 §4.2, CBOR tag 18) over the [`LicenseClaims`], signed by the
+//! issuing seal's key with ES256 (ECDSA P-256 / SHA-256, RFC 9053 §2.1).
+//!
+//! - protected header: `{1 (alg): -7 (ES256)}` only;
+//! - unprotected header: `{4 (kid): h'…'}`, the first 8 bytes of SHA-256 of
+//!   the seal certificate's DER, as the EU digital COVID certificate does
+//!   (HCERT §3.3.1); the kid picks candidate certificates, it proves nothing;
+//! - payload: the claims (see [`super::claims`]), embedded;
+//! - external AAD: empty.
+//!
+//! The same bytes go into the QR code (see [`super::qr`]), so a verifier
+//! needs only the trust bundle's seal certificates. Checking expiry, status
+//! and the certificate chain is the verifier's business, not this module's.
+
+use coset::{CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable, iana};
+use ring::digest::{SHA256, digest};
+use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
+use x509_parser::oid_registry::{OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY};
+
+use super::claims::{ClaimsError, LicenseClaims};
+use crate::keystore::{KeyAlgorithm, SignError, Signer};
+
+/// Length of a key identifier.
+pub const KID_LEN: usize = 8;
+
+/// Why a record could not be made, read or verified.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The claims are invalid.
+    #[error(transparent)]
+    Claims(#[from] ClaimsError),
+    /// The bytes are not a tagged COSE_Sign1 with an embedded payload.
+    #[error("not a tagged COSE_Sign1 message: {0}")]
+    Malformed(String),
+    /// The protected header does not say ES256, or asks for headers we do not know.
+    #[error("the record must be signed with ES256 and have no critical headers")]
+    Algorithm,
+    /// The kid is missing or not 8 bytes.
+    #[error("the record's key identifier must be {KID_LEN} bytes")]
+    KeyId,
+    /// The signing key is not ECDSA P-256.
+    #[error("a license record is signed with an ECDSA P-256 key, not {0}")]
+    SignerAlgorithm(KeyAlgorithm),
+    /// The signer does not hold the key of the certificate given.
+    #[error("the signing key does not match the seal certificate")]
+    CertificateMismatch,
+    /// A certificate could not be read or has no P-256 key.
+    #[error("certificate unusable for a license record: {0}")]
+    Certificate(String),
+    /// The key store failed.
+    #[error(transparent)]
+    Signing(#[from] SignError),
+    /// No candidate certificate has the record's kid.
+    #[error("no known seal certificate has the key identifier {}", hex::encode(.0))]
+    UnknownKey([u8; KID_LEN]),
+    /// A certificate with the kid exists, but the signature does not verify.
+    #[error("the signature does not verify")]
+    BadSignature,
+}
+
+/// The key identifier of a seal certificate: SHA-256(DER)[..8].
+pub fn certificate_kid(certificate_der: &[u8]) -> [u8; KID_LEN] {
+    let mut kid = [0u8; KID_LEN];
+    kid.copy_from_slice(&digest(&SHA256, certificate_der).as_ref()[..KID_LEN]);
+    kid
+}
+
+/// The uncompressed P-256 point of a certificate's SubjectPublicKeyInfo.
+fn p256_public_key(certificate_der: &[u8]) -> Result<Vec<u8>, RecordError> {
+    let (rest, cert) = x509_parser::parse_x509_certificate(certificate_der)
+        .map_err(|e| RecordError::Certificate(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(RecordError::Certificate(
+            "bytes after the certificate".into(),
+        ));
+    }
+    let spki = cert.public_key();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok());
+    if spki.algorithm.algorithm != OID_KEY_TYPE_EC_PUBLIC_KEY || curve != Some(OID_EC_P256) {
+        return Err(RecordError::Certificate(
+            "the key is not ECDSA P-256".into(),
+        ));
+    }
+    Ok(spki.subject_public_key.data.to_vec())
+}
+
+/// Signs `claims` with the seal key `signer`, whose certificate is
+/// `seal_certificate_der`, and returns the tagged COSE_Sign1 bytes.
+pub fn sign_record(
+    claims: &LicenseClaims,
+    signer: &dyn Signer,
+    seal_certificate_der: &[u8],
+) -> Result<Vec<u8>, RecordError> {
+    if signer.algorithm() != KeyAlgorithm::EcdsaP256 {
+        return Err(RecordError::SignerAlgorithm(signer.algorithm()));
+    }
+    // A record signed with a key other than the certificate's would never verify.
+    if p256_public_key(seal_certificate_der)? != signer.public_key() {
+        return Err(RecordError::CertificateMismatch);
+    }
+    let sign1 = CoseSign1Builder::new()
+        .protected(
+            HeaderBuilder::new()
+                .algorithm(iana::Algorithm::ES256)
+                .build(),
+        )
+        .unprotected(
+            HeaderBuilder::new()
+                .key_id(certificate_kid(seal_certificate_der).to_vec())
+                .build(),
+        )
+        .payload(claims.to_cbor()?)
+        .try_create_signature(b"", |tbs| signer.sign_fixed(tbs))?
+        .build();
+    sign1
+        .to_tagged_vec()
+        .map_err(|e| RecordError::Malformed(e.to_string()))
+}
+
+/// A record read but not yet verified: its claims must not be trusted until
+/// [`OpenedRecord::verify_with`] succeeds.
+#[derive(Clone, Debug)]
+pub struct OpenedRecord {
+    kid: [u8; KID_LEN],
+    claims: LicenseClaims,
+    to_be_signed: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl OpenedRecord {
+    /// The key identifier, to find the seal certificate.
+    pub fn kid(&self) -> &[u8; KID_LEN] {
+        &self.kid
+    }
+
+    /// The claims, unverified.
+    pub fn unverified_claims(&self) -> &LicenseClaims {
+        &self.claims
+    }
+
+    /// Verifies the signature with the public key of `certificate_der`
+    /// (whatever its kid; see [`verify_record`] for the kid-guided search).
+    pub fn verify_with(&self, certificate_der: &[u8]) -> Result<(), RecordError> {
+        let key = p256_public_key(certificate_der)?;
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, key)
+            .verify(&self.to_be_signed, &self.signature)
+            .map_err(|_| RecordError::BadSignature)
+    }
+
+    /// The claims, once verified.
+    pub fn into_claims(self) -> LicenseClaims {
+        self.claims
+    }
+}
+
+/// Reads a tagged COSE_Sign1 license record without verifying it.
+pub fn open_record(bytes: &[u8]) -> Result<OpenedRecord, RecordError> {
+    let sign1 =
+        CoseSign1::from_tagged_slice(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;
+    let protected = &sign1.protected.header;
+    if protected.alg != Some(coset::Algorithm::Assigned(iana::Algorithm::ES256))
+        || !protected.crit.is_empty()
+        || sign1.unprotected.alg.is_some()
+    {
+        return Err(RecordError::Algorithm);
+    }
+    let kid: [u8; KID_LEN] = sign1
+        .unprotected
+        .key_id
+        .as_slice()
+        .try_into()
+        .map_err(|_| RecordError::KeyId)?;
+    let payload = sign1
+        .payload
+        .as_deref()
+        .ok_or_else(|| RecordError::Malformed("detached payload".into()))?;
+    let claims = LicenseClaims::from_cbor(payload)?;
+    Ok(OpenedRecord {
+        kid,
+        claims,
+        to_be_signed: sign1.tbs_data(b""),
+        signature: sign1.signature,
+    })
+}
+
+/// Verifies a record against the seal certificates a verifier trusts: every
+/// candidate whose kid matches is tried (kids can collide), and the claims are
+/// returned with the index of the certificate that verified.
+pub fn verify_record(
+    bytes: &[u8],
+    candidate_certificates: &[Vec<u8>],
+) -> Result<(LicenseClaims, usize), RecordError> {
+    let record = open_record(bytes)?;
+    let mut matched = false;
+    for (index, der) in candidate_certificates.iter().enumerate() {
+        if certificate_kid(der) != record.kid {
+            continue;
+        }
+        matched = true;
+        if record.verify_with(der).is_ok() {
+            return Ok((record.into_claims(), index));
+        }
+    }
+    if matched {
+        Err(RecordError::BadSignature)
+    } else {
+        Err(RecordError::UnknownKey(record.kid))
+    }
+}
+
+#[cfg(test)]
+#[path = "record_tests.rs"]
+mod tests;
