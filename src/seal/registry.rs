@@ -283,6 +283,25 @@ pub async fn create_seal(
         created_at: at,
         updated_at: at,
     };
+    let seal_cert = store::certificates::get(&mut tx, &row.certificate_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate vanished")))?;
+    crate::transparency::record(
+        &mut tx,
+        crate::transparency::Event {
+            kind: crate::log::EntryKind::SealCreated,
+            subject_id: &row.id,
+            department_uscc: Some(&department.uscc),
+            artefact: &seal_cert.der,
+            actor: &caller.actor(),
+            details: &[
+                ("code", &row.code),
+                ("name", &row.name),
+                ("type", &row.seal_type),
+            ],
+        },
+    )
+    .await?;
     store::seals::insert(&mut tx, &row)
         .await
         .map_err(|e| match e {
@@ -361,6 +380,22 @@ pub async fn change_seal(
             .revoke(&mut tx, &seal.certificate_id, reason)
             .await?;
     }
+    let cert = store::certificates::get(&mut tx, &seal.certificate_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate vanished")))?;
+    let department = store::departments::get(&mut tx, &seal.department_id).await?;
+    crate::transparency::record(
+        &mut tx,
+        crate::transparency::Event {
+            kind: crate::log::EntryKind::SealChanged,
+            subject_id: &seal.id,
+            department_uscc: department.as_ref().map(|d| d.uscc.as_str()),
+            artefact: &cert.der,
+            actor: &caller.actor(),
+            details: &[("code", &seal.code), ("from", &seal.status), ("status", to)],
+        },
+    )
+    .await?;
     let seal = store::seals::get(&mut tx, id)
         .await?
         .ok_or_else(|| ActionError::NotFound(format!("seal {id}")))?;

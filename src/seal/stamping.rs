@@ -223,14 +223,38 @@ pub async fn stamp(
     };
     let mut tx = ctx.db.begin().await?;
     match store::seals::insert_stamp(&mut tx, &row, &signed).await {
-        Ok(()) => {}
+        Ok(()) => {
+            crate::transparency::record(
+                &mut tx,
+                crate::transparency::Event {
+                    kind: crate::log::EntryKind::Stamp,
+                    subject_id: &row.id,
+                    department_uscc: Some(&department.uscc),
+                    artefact: &signed,
+                    actor: &row.actor,
+                    details: &[
+                        ("input_sha256", &row.input_sha256),
+                        ("level", &row.level),
+                        ("operator", row.operator.as_deref().unwrap_or("")),
+                        ("seal_code", &seal.code),
+                    ],
+                },
+            )
+            .await?;
+        }
         Err(store::StoreError::Duplicate(_)) => {
             // A concurrent request with the same Idempotency-Key won; answer as it did.
             drop(tx);
             let key = request.idempotency_key.as_deref().unwrap_or_default();
             let mut conn = ctx.db.pool.acquire().await?;
-            if let Some((row, out)) = store::seals::stamp_by_idempotency_key(&mut conn, &row.actor, key).await? {
-                return Ok(Stamped { record_id: row.id, pdf: out, replayed: true });
+            if let Some((stored, out)) = store::seals::stamp_by_idempotency_key(&mut conn, &row.actor, key).await? {
+                if stored.request_sha256 != row.request_sha256 {
+                    return Err(ActionError::Conflict {
+                        code: "idempotency_key_reused",
+                        message: "this Idempotency-Key was used for a different request".into(),
+                    });
+                }
+                return Ok(Stamped { record_id: stored.id, pdf: out, replayed: true });
             }
             return Err(ActionError::internal(anyhow::anyhow!("idempotency conflict without a stored stamp")));
         }
