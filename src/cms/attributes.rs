@@ -74,7 +74,10 @@ pub struct IssuerSerial {
 
 impl SigningCertificateV2 {
     /// The attribute value naming `certificate` by SHA-256 hash, issuer and serial.
-    pub fn for_certificate(certificate_der: &[u8], certificate: &Certificate) -> Result<Self, CmsError> {
+    pub fn for_certificate(
+        certificate_der: &[u8],
+        certificate: &Certificate,
+    ) -> Result<Self, CmsError> {
         let hash = ring::digest::digest(&ring::digest::SHA256, certificate_der);
         let tbs = certificate.tbs_certificate();
         Ok(SigningCertificateV2 {
@@ -93,7 +96,10 @@ impl SigningCertificateV2 {
 }
 
 /// A single-valued attribute.
-fn attribute(oid: ObjectIdentifier, value: &(impl der::EncodeValue + der::Tagged)) -> Result<Attribute, CmsError> {
+fn attribute(
+    oid: ObjectIdentifier,
+    value: &(impl der::EncodeValue + der::Tagged),
+) -> Result<Attribute, CmsError> {
     let value = Any::encode_from(value).map_err(CmsError::encoding("attribute value"))?;
     let values = SetOfVec::try_from(vec![value]).map_err(CmsError::encoding("attribute"))?;
     Ok(Attribute { oid, values })
@@ -132,10 +138,10 @@ pub(crate) fn timestamp_attribute(token_der: &[u8]) -> Result<Attribute, CmsErro
 
 /// The only value of attribute `oid` in `attributes`, if it is there exactly once
 /// with exactly one value.
-pub(crate) fn single_value<'a>(
-    attributes: &'a SetOfVec<Attribute>,
+pub(crate) fn single_value(
+    attributes: &SetOfVec<Attribute>,
     oid: ObjectIdentifier,
-) -> Result<Option<&'a Any>, CmsError> {
+) -> Result<Option<&Any>, CmsError> {
     let mut found = attributes.iter().filter(|a| a.oid == oid);
     match (found.next(), found.next()) {
         (None, _) => Ok(None),

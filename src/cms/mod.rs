@@ -29,7 +29,6 @@ pub(crate) mod test_pki;
 #[cfg(test)]
 mod tests;
 
-
 use const_oid::ObjectIdentifier;
 
 pub use attributes::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
@@ -46,17 +45,14 @@ pub mod oid {
     /// id-data (RFC 5652 §4).
     pub const DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
     /// id-signedData (RFC 5652 §5.1).
-    pub const SIGNED_DATA: ObjectIdentifier =
-        ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+    pub const SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
     /// id-contentType (RFC 5652 §11.1).
-    pub const CONTENT_TYPE: ObjectIdentifier =
-        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+    pub const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
     /// id-messageDigest (RFC 5652 §11.2).
     pub const MESSAGE_DIGEST: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
     /// id-signingTime (RFC 5652 §11.3) — never written by govseal.
-    pub const SIGNING_TIME: ObjectIdentifier =
-        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+    pub const SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
     /// id-aa-signingCertificateV2 (RFC 5035 §3).
     pub const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
@@ -73,14 +69,11 @@ pub mod oid {
     pub const ECDSA_WITH_SHA384: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
     /// id-sha256 (RFC 5754 §2.2).
-    pub const SHA256: ObjectIdentifier =
-        ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+    pub const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
     /// id-sha384 (RFC 5754 §2.3).
-    pub const SHA384: ObjectIdentifier =
-        ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
+    pub const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
     /// id-sha512 (RFC 5754 §2.4).
-    pub const SHA512: ObjectIdentifier =
-        ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+    pub const SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
 }
 
 /// Why a CMS structure could not be made or read.

@@ -85,7 +85,11 @@ fn octets(value: &der::Any, what: &'static str) -> Result<Vec<u8>, CmsError> {
 }
 
 fn parse_signed_data(signed_data: &SignedData) -> Result<ParsedSignedData, CmsError> {
-    let info = signed_data.signer_infos.0.get(0).ok_or(CmsError::NoSigner)?;
+    let info = signed_data
+        .signer_infos
+        .0
+        .get(0)
+        .ok_or(CmsError::NoSigner)?;
     let encode = CmsError::encoding;
 
     let mut certificates = Vec::new();
@@ -115,7 +119,8 @@ fn parse_signed_data(signed_data: &SignedData) -> Result<ParsedSignedData, CmsEr
         .decode_as::<ObjectIdentifier>()
         .map_err(CmsError::malformed("content-type attribute"))?;
     let message_digest = octets(
-        single_value(attrs, oid::MESSAGE_DIGEST)?.ok_or(CmsError::Attribute(oid::MESSAGE_DIGEST))?,
+        single_value(attrs, oid::MESSAGE_DIGEST)?
+            .ok_or(CmsError::Attribute(oid::MESSAGE_DIGEST))?,
         "message-digest attribute",
     )?;
     let signing_certificate = match single_value(attrs, oid::SIGNING_CERTIFICATE_V2)? {
@@ -200,8 +205,8 @@ impl ParsedSignedData {
     /// digest, the certificate's validity or its chain.
     pub fn verify_signature(&self, certificate_der: &[u8]) -> Result<(), CmsError> {
         use ring::signature::{ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1, UnparsedPublicKey};
-        let cert = Certificate::from_der(certificate_der)
-            .map_err(CmsError::malformed("certificate"))?;
+        let cert =
+            Certificate::from_der(certificate_der).map_err(CmsError::malformed("certificate"))?;
         let key = cert
             .tbs_certificate()
             .subject_public_key_info()

@@ -3,8 +3,7 @@
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo,
-    SignerInfos,
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
@@ -84,7 +83,8 @@ pub(crate) fn build_signed_data(
     let signer_certificate = certificate(signer_certificate_der)?;
     let signing_certificate =
         SigningCertificateV2::for_certificate(signer_certificate_der, &signer_certificate)?;
-    let signed_attrs = signed_attributes(content.content_type, content.digest, &signing_certificate)?;
+    let signed_attrs =
+        signed_attributes(content.content_type, content.digest, &signing_certificate)?;
     // RFC 5652 §5.4: the signature covers the DER of the attributes as a SET
     // (tag 0x31), not the [0] IMPLICIT form they take inside SignerInfo.
     let to_sign = signed_attrs

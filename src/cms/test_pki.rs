@@ -8,7 +8,9 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use crate::keystore::{KeyAlgorithm, KeyStore, MasterKey, Signer};
-use crate::pki::{CertificateRole, IssuedCertificate, Subject, issue_certificate, self_signed_root};
+use crate::pki::{
+    CertificateRole, IssuedCertificate, Subject, issue_certificate, self_signed_root,
+};
 
 /// A certificate and its key.
 pub(crate) struct Party {
@@ -79,10 +81,22 @@ impl TestPki {
         let tsa = by_issuing(&tsa_key, CertificateRole::TimeStamping, "Test TSA")
             .expect("TSA certificate");
         TestPki {
-            root: Party { signer: root_key, certificate: root },
-            issuing: Party { signer: issuing_key, certificate: issuing },
-            seal: Party { signer: seal_key, certificate: seal },
-            tsa: Party { signer: tsa_key, certificate: tsa },
+            root: Party {
+                signer: root_key,
+                certificate: root,
+            },
+            issuing: Party {
+                signer: issuing_key,
+                certificate: issuing,
+            },
+            seal: Party {
+                signer: seal_key,
+                certificate: seal,
+            },
+            tsa: Party {
+                signer: tsa_key,
+                certificate: tsa,
+            },
         }
     }
 }

@@ -21,7 +21,7 @@ fn sign_test_content(pki: &TestPki, data: &[u8]) -> Vec<u8> {
         &sha256(data),
         &*pki.seal.signer,
         &pki.seal.certificate.der,
-        &[pki.issuing.certificate.der.clone()],
+        std::slice::from_ref(&pki.issuing.certificate.der),
     )
     .expect("sign")
 }
@@ -47,7 +47,10 @@ fn parse_round_trip_gives_back_what_was_signed() {
         parsed.signer_certificate(),
         Some(pki.seal.certificate.der.as_slice())
     );
-    let hash = parsed.signing_certificate.clone().expect("signing-certificate-v2");
+    let hash = parsed
+        .signing_certificate
+        .clone()
+        .expect("signing-certificate-v2");
     assert_eq!(hash.algorithm, oid::SHA256);
     assert_eq!(hash.hash, sha256(&pki.seal.certificate.der));
     // The signed attributes are a SET (0x31) and the signature covers them.
@@ -55,7 +58,11 @@ fn parse_round_trip_gives_back_what_was_signed() {
     parsed
         .verify_signature(&pki.seal.certificate.der)
         .expect("signature verifies");
-    assert!(parsed.verify_signature(&pki.issuing.certificate.der).is_err());
+    assert!(
+        parsed
+            .verify_signature(&pki.issuing.certificate.der)
+            .is_err()
+    );
     assert_eq!(signature_value(&cms).expect("signature"), parsed.signature);
 }
 
@@ -103,8 +110,14 @@ fn p384_keys_sign_sha384_and_refuse_sha256() {
     let data = b"p-384";
     let digest = DigestAlgorithm::Sha384.digest(data);
     let certificate = &pki.seal.certificate.der;
-    let cms = sign_detached_with(DigestAlgorithm::Sha384, &digest, &*pki.seal.signer, certificate, &[])
-        .expect("sign");
+    let cms = sign_detached_with(
+        DigestAlgorithm::Sha384,
+        &digest,
+        &*pki.seal.signer,
+        certificate,
+        &[],
+    )
+    .expect("sign");
     let parsed = parse(&cms).expect("parse");
     assert_eq!(parsed.signature_algorithm, oid::ECDSA_WITH_SHA384);
     assert_eq!(parsed.digest_algorithm, oid::SHA384);
@@ -141,8 +154,21 @@ fn openssl_verifies_the_detached_signature() {
         openssl(
             dir.path(),
             &[
-                "cms", "-verify", "-binary", "-inform", "DER", "-in", "sig.der", "-content",
-                content, "-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null",
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                "sig.der",
+                "-content",
+                content,
+                "-CAfile",
+                "root.pem",
+                "-purpose",
+                "any",
+                "-out",
+                "/dev/null",
             ],
         )
     };
@@ -153,13 +179,21 @@ fn openssl_verifies_the_detached_signature() {
 
     let print = openssl(
         dir.path(),
-        &["cms", "-cmsout", "-print", "-inform", "DER", "-in", "sig.der"],
+        &[
+            "cms", "-cmsout", "-print", "-inform", "DER", "-in", "sig.der",
+        ],
     );
     let printed = text(&print);
     assert!(print.status.success(), "{printed}");
     assert!(printed.contains("messageDigest"), "{printed}");
-    assert!(printed.contains("id-smime-aa-signingCertificateV2"), "{printed}");
-    assert!(!printed.contains("signingTime"), "signing-time present: {printed}");
+    assert!(
+        printed.contains("id-smime-aa-signingCertificateV2"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("signingTime"),
+        "signing-time present: {printed}"
+    );
 }
 
 #[test]
@@ -175,7 +209,7 @@ fn openssl_verifies_p384_signatures() {
         &DigestAlgorithm::Sha384.digest(&data),
         &*pki.seal.signer,
         &pki.seal.certificate.der,
-        &[pki.issuing.certificate.der.clone()],
+        std::slice::from_ref(&pki.issuing.certificate.der),
     )
     .expect("sign");
     std::fs::write(dir.path().join("sig.der"), &cms).expect("write");
@@ -184,8 +218,21 @@ fn openssl_verifies_p384_signatures() {
     let out = openssl(
         dir.path(),
         &[
-            "cms", "-verify", "-binary", "-inform", "DER", "-in", "sig.der", "-content",
-            "data.bin", "-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "sig.der",
+            "-content",
+            "data.bin",
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
         ],
     );
     assert!(out.status.success(), "openssl rejected: {}", text(&out));

@@ -130,7 +130,12 @@ impl FailureInfo {
 
     /// The bit number, if `bits` has exactly one named bit set.
     pub fn from_bit_string(bits: &BitString) -> Option<Self> {
-        let set: Vec<usize> = bits.bits().enumerate().filter(|(_, b)| *b).map(|(i, _)| i).collect();
+        let set: Vec<usize> = bits
+            .bits()
+            .enumerate()
+            .filter(|(_, b)| *b)
+            .map(|(i, _)| i)
+            .collect();
         let all = [
             Self::BadAlg,
             Self::BadRequest,

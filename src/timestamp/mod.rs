@@ -169,8 +169,8 @@ impl TimeStampAuthority {
         gen_time: OffsetDateTime,
     ) -> Result<Vec<u8>, TimestampError> {
         check_imprint(&imprint)?;
-        let seconds = u64::try_from(gen_time.unix_timestamp())
-            .map_err(|_| TimestampError::Time(gen_time))?;
+        let seconds =
+            u64::try_from(gen_time.unix_timestamp()).map_err(|_| TimestampError::Time(gen_time))?;
         let gen_time = GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(seconds))
             .map_err(|_| TimestampError::Time(gen_time))?;
         let tst_info = TstInfo {
@@ -230,5 +230,7 @@ fn random_serial() -> Result<Int, TimestampError> {
         .fill(&mut bytes)
         .map_err(|_| TimestampError::Random)?;
     bytes[0] = (bytes[0] & 0x7f) | 0x01;
-    Ok(Uint::new(&bytes).map_err(der_error("serial number"))?.into())
+    Ok(Uint::new(&bytes)
+        .map_err(der_error("serial number"))?
+        .into())
 }

@@ -55,28 +55,47 @@ impl TimeStampAuthority {
     }
 
     fn grant(&self, request_der: &[u8], gen_time: OffsetDateTime) -> Result<Vec<u8>, Rejection> {
-        let request = TimeStampReq::from_der(request_der)
-            .map_err(|_| reject(FailureInfo::BadDataFormat, "request is not a DER TimeStampReq"))?;
+        let request = TimeStampReq::from_der(request_der).map_err(|_| {
+            reject(
+                FailureInfo::BadDataFormat,
+                "request is not a DER TimeStampReq",
+            )
+        })?;
         if request.version != 1 {
             return Err(reject(FailureInfo::BadDataFormat, "version must be 1"));
         }
         if request.extensions.as_ref().is_some_and(|e| !e.is_empty()) {
-            return Err(reject(FailureInfo::UnacceptedExtension, "no extensions are supported"));
+            return Err(reject(
+                FailureInfo::UnacceptedExtension,
+                "no extensions are supported",
+            ));
         }
         if request.req_policy.is_some_and(|p| p != self.policy) {
-            return Err(reject(FailureInfo::UnacceptedPolicy, "policy not offered by this TSA"));
+            return Err(reject(
+                FailureInfo::UnacceptedPolicy,
+                "policy not offered by this TSA",
+            ));
         }
         check_imprint(&request.message_imprint).map_err(|e| match e {
-            TimestampError::UnsupportedHash(_) => {
-                reject(FailureInfo::BadAlg, "hash must be SHA-256, SHA-384 or SHA-512")
-            }
-            _ => reject(FailureInfo::BadDataFormat, "hash length does not match its algorithm"),
+            TimestampError::UnsupportedHash(_) => reject(
+                FailureInfo::BadAlg,
+                "hash must be SHA-256, SHA-384 or SHA-512",
+            ),
+            _ => reject(
+                FailureInfo::BadDataFormat,
+                "hash length does not match its algorithm",
+            ),
         })?;
-        self.token(request.message_imprint, request.nonce, request.cert_req, gen_time)
-            .map_err(|e| {
-                tracing::error!(error = %e, "time-stamp token could not be made");
-                reject(FailureInfo::SystemFailure, "internal error")
-            })
+        self.token(
+            request.message_imprint,
+            request.nonce,
+            request.cert_req,
+            gen_time,
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, "time-stamp token could not be made");
+            reject(FailureInfo::SystemFailure, "internal error")
+        })
     }
 }
 
@@ -101,7 +120,10 @@ mod tests {
         let response = TimeStampResp::from_der(&SYSTEM_FAILURE_RESPONSE).expect("decodes");
         assert_eq!(response.status.status, PkiStatus::Rejection);
         let bits = response.status.fail_info.expect("failInfo");
-        assert_eq!(FailureInfo::from_bit_string(&bits), Some(FailureInfo::SystemFailure));
+        assert_eq!(
+            FailureInfo::from_bit_string(&bits),
+            Some(FailureInfo::SystemFailure)
+        );
         assert_eq!(
             FailureInfo::SystemFailure.to_bit_string().expect("bits"),
             bits,

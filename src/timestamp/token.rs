@@ -41,7 +41,9 @@ pub struct TimeStampTokenInfo {
 pub fn parse_token(token_der: &[u8]) -> Result<TimeStampTokenInfo, TimestampError> {
     let signed_data = cms::parse(token_der)?;
     if signed_data.content_type != cms::oid::TST_INFO {
-        return Err(TimestampError::NotAToken("eContentType is not id-ct-TSTInfo"));
+        return Err(TimestampError::NotAToken(
+            "eContentType is not id-ct-TSTInfo",
+        ));
     }
     let tst_der = signed_data
         .encapsulated_content
@@ -97,7 +99,9 @@ impl TimeStampTokenInfo {
         let cert_digest = DigestAlgorithm::from_oid(&named.algorithm)
             .ok_or(TimestampError::UnsupportedHash(named.algorithm))?;
         if cert_digest.digest(tsa_certificate_der) != named.hash {
-            return Err(CmsError::BadSignature("signing-certificate-v2 names another certificate").into());
+            return Err(
+                CmsError::BadSignature("signing-certificate-v2 names another certificate").into(),
+            );
         }
         Ok(sd.verify_signature(tsa_certificate_der)?)
     }
