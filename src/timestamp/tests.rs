@@ -274,3 +274,100 @@ fn openssl_ts_verifies_our_responses() {
         "{printed}"
     );
 }
+
+#[test]
+fn openssl_verifies_a_b_t_signature_and_its_embedded_token() {
+    if !tool_available(
+        "openssl_verifies_a_b_t_signature_and_its_embedded_token",
+        "openssl",
+    ) {
+        return;
+    }
+    let pki = TestPki::new(KeyAlgorithm::EcdsaP256);
+    let tsa = authority(&pki);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path();
+    let data = b"stamped approval, byte ranges".to_vec();
+    let digest: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, &data)
+        .as_ref()
+        .try_into()
+        .expect("32 bytes");
+    let cms_der = cms::sign_detached(
+        &digest,
+        &*pki.seal.signer,
+        &pki.seal.certificate.der,
+        std::slice::from_ref(&pki.issuing.certificate.der),
+    )
+    .expect("sign");
+    let imprint = DigestAlgorithm::Sha256.digest(&cms::signature_value(&cms_der).expect("value"));
+    let token = tsa
+        .stamp(
+            cms::oid::SHA256,
+            &imprint,
+            None,
+            true,
+            OffsetDateTime::now_utc(),
+        )
+        .expect("stamp");
+    let b_t = cms::add_signature_timestamp(&cms_der, &token).expect("add");
+    let embedded = cms::parse(&b_t)
+        .expect("parse")
+        .timestamp_token
+        .expect("token");
+
+    std::fs::write(path.join("sig.der"), &b_t).expect("write");
+    std::fs::write(path.join("data.bin"), &data).expect("write");
+    std::fs::write(path.join("token.der"), &embedded).expect("write");
+    std::fs::write(path.join("root.pem"), pki.root.certificate.pem()).expect("write");
+    let untrusted = pki.tsa.certificate.pem() + &pki.issuing.certificate.pem();
+    std::fs::write(path.join("untrusted.pem"), untrusted).expect("write");
+
+    let signature = openssl(
+        path,
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "sig.der",
+            "-content",
+            "data.bin",
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+    );
+    assert!(signature.status.success(), "{}", text(&signature));
+
+    let verify_token = |digest_hex: &str| {
+        openssl(
+            path,
+            &[
+                "ts",
+                "-verify",
+                "-in",
+                "token.der",
+                "-token_in",
+                "-digest",
+                digest_hex,
+                "-CAfile",
+                "root.pem",
+                "-untrusted",
+                "untrusted.pem",
+            ],
+        )
+    };
+    let ok = verify_token(&hex::encode(&imprint));
+    assert!(text(&ok).contains("Verification: OK"), "{}", text(&ok));
+    let wrong = verify_token(&hex::encode(DigestAlgorithm::Sha256.digest(b"other")));
+    assert!(
+        !text(&wrong).contains("Verification: OK"),
+        "{}",
+        text(&wrong)
+    );
+}
