@@ -138,10 +138,10 @@ pub(crate) fn timestamp_attribute(token_der: &[u8]) -> Result<Attribute, CmsErro
 
 /// The only value of attribute `oid` in `attributes`, if it is there exactly once
 /// with exactly one value.
-pub(crate) fn single_value<'a>(
-    attributes: &'a SetOfVec<Attribute>,
+pub(crate) fn single_value(
+    attributes: &SetOfVec<Attribute>,
     oid: ObjectIdentifier,
-) -> Result<Option<&'a Any>, CmsError> {
+) -> Result<Option<&Any>, CmsError> {
     let mut found = attributes.iter().filter(|a| a.oid == oid);
     match (found.next(), found.next()) {
         (None, _) => Ok(None),

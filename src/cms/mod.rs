@@ -6,11 +6,11 @@
 //! - detached: `eContentType` id-data and no `eContent` (RFC 5652 §5.2);
 //! - one `SignerInfo` identified by issuer and serial number (§5.3), digest
 //!   SHA-256 and `ecdsa-with-SHA256` (SHA-384 throughout for P-384 keys,
-//!   RFC 5753 §7.1.2 / RFC 5758 §3.2);
+//!   RFC 5753 §2.1.1 / RFC 5758 §3.2);
 //! - signed attributes exactly content-type (§11.1), message-digest (§11.2)
 //!   and signing-certificate-v2 (RFC 5035 §3), and **no** signing-time: the
 //!   PAdES baseline puts the claimed time in the signature dictionary's `/M`
-//!   (EN 319 142-1 §5.4 / §6.3, SPO "signing-time attribute shall not be present");
+//!   (EN 319 142-1 §6.3: the signing-time attribute shall not be present);
 //! - the certificates field carries the signer's certificate and its chain.
 //!
 //! B-T adds the signature time-stamp as the unsigned attribute
@@ -108,7 +108,7 @@ pub enum CmsError {
     /// CMS signatures are made with ECDSA keys only (Ed25519 would need RFC 8419).
     #[error("key algorithm {0} cannot sign CMS")]
     UnsupportedKey(crate::keystore::KeyAlgorithm),
-    /// The digest does not fit the key: RFC 5753 §7.1.2 pairs the digest with
+    /// The digest does not fit the key: RFC 5753 §2.1.1 pairs the digest with
     /// the signature's hash, and OpenSSL verifies with the digest algorithm.
     #[error("key {key} signs with {expected:?}, not {given:?}")]
     DigestMismatch {

@@ -27,13 +27,13 @@ pub(crate) struct Encapsulated<'a> {
     pub digest_algorithm: DigestAlgorithm,
 }
 
-/// The digest a key signs CMS with (RFC 5753 §7.1.2): SHA-256 for P-256,
+/// The digest a key signs CMS with (RFC 5753 §2.1.1): SHA-256 for P-256,
 /// SHA-384 for P-384.
 pub(crate) fn key_digest(key: KeyAlgorithm) -> Result<DigestAlgorithm, CmsError> {
     key_algorithms(key).map(|(_, digest)| digest)
 }
 
-/// The signature algorithm and digest a key signs CMS with (RFC 5753 §7.1.2).
+/// The signature algorithm and digest a key signs CMS with (RFC 5753 §2.1.1).
 fn key_algorithms(key: KeyAlgorithm) -> Result<(ObjectIdentifier, DigestAlgorithm), CmsError> {
     match key {
         KeyAlgorithm::EcdsaP256 => Ok((oid::ECDSA_WITH_SHA256, DigestAlgorithm::Sha256)),

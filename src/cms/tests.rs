@@ -21,7 +21,7 @@ fn sign_test_content(pki: &TestPki, data: &[u8]) -> Vec<u8> {
         &sha256(data),
         &*pki.seal.signer,
         &pki.seal.certificate.der,
-        &[pki.issuing.certificate.der.clone()],
+        std::slice::from_ref(&pki.issuing.certificate.der),
     )
     .expect("sign")
 }
@@ -209,7 +209,7 @@ fn openssl_verifies_p384_signatures() {
         &DigestAlgorithm::Sha384.digest(&data),
         &*pki.seal.signer,
         &pki.seal.certificate.der,
-        &[pki.issuing.certificate.der.clone()],
+        std::slice::from_ref(&pki.issuing.certificate.der),
     )
     .expect("sign");
     std::fs::write(dir.path().join("sig.der"), &cms).expect("write");
