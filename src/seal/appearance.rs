@@ -17,6 +17,7 @@ mod tests;
 use std::fmt::Write;
 
 use pdf_writer::Content;
+use pdf_writer::types::TextRenderingMode;
 
 use crate::document::font::{CjkFont, FontError, round4};
 use crate::document::{DocumentBuilder, PageSize, Rgb};
@@ -165,6 +166,11 @@ impl SealAppearance {
             }
         }
         content.close_path().fill_nonzero();
+        // Seal characters are heavier than the font's regular weight: stroke
+        // their outlines too (§9.3.6, rendering mode 2).
+        content
+            .set_text_rendering_mode(TextRenderingMode::FillStroke)
+            .set_line_width(round4(drawing.glyph_stroke));
         for glyph in &drawing.glyphs {
             page.text_with_matrix(glyph.matrix, &glyph.character.to_string())
                 .map_err(|e| font_error("department_name", e))?;
@@ -207,9 +213,12 @@ impl SealAppearance {
                 .glyph(glyph.character)
                 .map_err(|e| font_error("department_name", e))?;
             let [a, b, c, d, e, f] = glyph.matrix.map(round4);
+            // The stroke is drawn inside the glyph's transform: express it in em.
+            let em = glyph.matrix[2].hypot(glyph.matrix[3]).max(f32::EPSILON);
+            let stroke = round4(drawing.glyph_stroke / em);
             let _ = write!(
                 svg,
-                r#"<path transform="matrix({a} {b} {c} {d} {e} {f})" d="{}"/>"#,
+                r#"<path transform="matrix({a} {b} {c} {d} {e} {f})" stroke="{SVG_RED}" stroke-width="{stroke}" d="{}"/>"#,
                 font.glyph_svg_path(outline)
             );
         }

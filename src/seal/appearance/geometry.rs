@@ -35,6 +35,8 @@ pub(super) struct SealDrawing {
     /// The star's outline, outer and inner points alternating, from the top.
     pub star: [(f32, f32); 10],
     pub glyphs: Vec<PlacedGlyph>,
+    /// Width of the stroke that thickens the glyphs, in points.
+    pub glyph_stroke: f32,
 }
 
 /// The inner/outer radius ratio of a regular five-pointed star: sin 18° / sin 54°.
@@ -137,10 +139,10 @@ pub(super) fn lay_out(seal: &SealAppearance, font: &CjkFont) -> Result<SealDrawi
     let mut free_radius = inner - gap;
     if let Some(code) = seal.seal_code.as_deref() {
         let (digit_bottom, digit_top) = font.vertical_extent('0')?;
-        let height = 0.06 * size;
+        let height = 0.055 * size;
         let em = height / (digit_top - digit_bottom);
         let radius = inner - gap * 0.8 - height / 2.0;
-        let tracking = 0.25 * em;
+        let tracking = 0.12 * em;
         let mut advances = Vec::new();
         for character in code.chars() {
             advances.push((character, font.advance(character)? * em));
@@ -222,6 +224,7 @@ pub(super) fn lay_out(seal: &SealAppearance, font: &CjkFont) -> Result<SealDrawi
         ring_width,
         star,
         glyphs,
+        glyph_stroke: mm(0.12) * scale,
     })
 }
 
@@ -240,6 +243,37 @@ mod tests {
             (x - 10.0).abs() < 1e-4 && (y - 20.0).abs() < 1e-4,
             "{x} {y}"
         );
+    }
+
+    #[test]
+    fn every_glyph_stays_inside_the_ring_for_any_name_length() {
+        let font = CjkFont::load().expect("font");
+        for diameter in [30.0, 42.0, 50.0] {
+            for length in [1, 2, 5, 8, 13, 20, 40] {
+                let seal = SealAppearance {
+                    department_name: "审".repeat(length),
+                    seal_name: "章".repeat(length.min(24)),
+                    seal_code: Some("1234567890123".into()),
+                    diameter_mm: diameter,
+                };
+                let drawing = lay_out(&seal, &font).expect("layout");
+                let centre = drawing.size / 2.0;
+                let inner = drawing.ring_radius - drawing.ring_width / 2.0;
+                for glyph in &drawing.glyphs {
+                    let [a, b, c, d, e, f] = glyph.matrix;
+                    // The ink box of an ideograph: about 0.05..0.95 em wide, -0.1..0.85 high.
+                    for (u, v) in [(0.05, -0.1), (0.95, -0.1), (0.05, 0.85), (0.95, 0.85)] {
+                        let (x, y) = (a * u + c * v + e, b * u + d * v + f);
+                        let distance = (x - centre).hypot(y - centre);
+                        assert!(
+                            distance < inner,
+                            "{diameter} mm, {length} chars: {} pokes out ({distance} ≥ {inner})",
+                            glyph.character
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -63,6 +63,26 @@ fn the_page_is_the_seal_square_and_the_background_is_transparent() {
         "MediaBox missing"
     );
     assert!(text.contains("/FontFile2"), "the font must be embedded");
+    // Nothing is painted but in seal red, and no rectangle covers the page.
+    let document = lopdf::Document::load_mem(&pdf).expect("parse");
+    let page = *document.get_pages().get(&1).expect("page 1");
+    let content = String::from_utf8_lossy(&document.get_page_content(page)).into_owned();
+    let operators: Vec<&str> = content.split_whitespace().collect();
+    assert!(
+        !operators.contains(&"re"),
+        "a rectangle is painted: {content}"
+    );
+    for (index, _) in operators
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| **op == "rg" || **op == "RG")
+    {
+        assert_eq!(
+            operators[index - 3..index],
+            ["0.86", "0.08", "0.08"],
+            "{content}"
+        );
+    }
 }
 
 #[test]
