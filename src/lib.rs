@@ -11,6 +11,7 @@ pub mod http;
 pub mod identity;
 pub mod keystore;
 pub mod outcome;
+pub mod pdf;
 pub mod pki;
 pub mod server;
 pub mod store;
