@@ -15,6 +15,7 @@ pub mod keystore;
 pub mod license;
 pub mod log;
 pub mod outcome;
+pub mod pades;
 pub mod pdf;
 pub mod pki;
 pub mod seal;

@@ -78,6 +78,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let (admin_token_hash, new_admin_token) = admin_credential(&db, &config).await?;
     let timestamp_authority = Arc::new(timestamp_authority(&authority)?);
     let state = AppState {
+        tsa: timestamp_authority.clone(),
         timestamp_authority,
         db: db.clone(),
         keys: Arc::new(keys),

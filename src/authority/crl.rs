@@ -156,7 +156,9 @@ impl Authority {
         if revoked {
             let cert = store::certificates::get(conn, certificate_id)
                 .await?
-                .ok_or_else(|| AuthorityError::Inconsistent(format!("certificate {certificate_id} vanished")))?;
+                .ok_or_else(|| {
+                    AuthorityError::Inconsistent(format!("certificate {certificate_id} vanished"))
+                })?;
             crate::transparency::record(
                 conn,
                 crate::transparency::Event {

@@ -19,9 +19,9 @@ pub use setup::{InitOptions, initialize, load};
 
 use crate::keystore::{KeyAlgorithm, KeyStore, KeyStoreError, Signer};
 use crate::log::EntryKind;
-use crate::transparency::{self, Event};
 use crate::pki::{self, CertificateRole, PkiError, Subject};
 use crate::store::{self, Connection, StoreError, certificates::CertificateRow};
+use crate::transparency::{self, Event};
 
 /// Why an authority operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@ pub mod auth;
 mod departments;
 pub mod error;
 mod seals;
+mod stamp;
 mod trust;
 mod tsa;
 
@@ -43,6 +44,8 @@ pub struct AppState {
     pub admin_token_hash: String,
     /// The time-stamping authority (RFC 3161).
     pub timestamp_authority: Arc<TimeStampAuthority>,
+    /// The same TSA, as the PAdES engine sees it.
+    pub tsa: Arc<dyn crate::pades::TimeStamper>,
 }
 
 impl AppState {
@@ -69,10 +72,10 @@ impl AppState {
         departments::create, departments::list, departments::get, departments::revoke_certificate,
         departments::renew_certificate, departments::create_client, departments::list_clients,
         departments::revoke_client, seals::create, seals::get, seals::suspend, seals::reinstate,
-        seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa,
+        seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa, stamp::stamp,
     ),
     modifiers(&BearerAuth),
-    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "trust"))
+    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "trust"))
 )]
 struct ApiDoc;
 
@@ -138,6 +141,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/trust", get(trust::bundle))
         .route("/v1/crl/{ca}", get(trust::crl))
         .route("/healthz", get(trust::health))
+        .route(
+            "/v1/stamp",
+            post(stamp::stamp).layer(DefaultBodyLimit::max(
+                crate::seal::stamping::MAX_PDF_BYTES + 64 * 1024,
+            )),
+        )
         .route(
             "/v1/tsa",
             post(tsa::tsa).layer(DefaultBodyLimit::max(16 * 1024)),

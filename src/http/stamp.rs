@@ -42,7 +42,9 @@ fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
 }
 
 fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError> {
-    text.trim().parse().map_err(|_| invalid(field, format!("{text:?} is not a number")))
+    text.trim()
+        .parse()
+        .map_err(|_| invalid(field, format!("{text:?} is not a number")))
 }
 
 /// Stamps a PDF: the seal is drawn at (x, y) on the page and the document is
@@ -67,31 +69,54 @@ pub async fn stamp(
     let mut fields = std::collections::HashMap::new();
     while let Some(field) = form.next_field().await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the upload is too large (50 MB at most)")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the upload is too large (50 MB at most)",
+            )
         } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_multipart", e.body_text())
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_multipart",
+                e.body_text(),
+            )
         }
     })? {
         let name = field.name().unwrap_or_default().to_string();
         let data = field.bytes().await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the upload is too large (50 MB at most)")
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the upload is too large (50 MB at most)",
+                )
             } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_multipart", e.body_text())
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_multipart",
+                    e.body_text(),
+                )
             }
         })?;
         if name == "file" {
             file = Some(data);
         } else {
-            let text = String::from_utf8(data.to_vec()).map_err(|_| invalid(&name, "must be UTF-8 text"))?;
+            let text = String::from_utf8(data.to_vec())
+                .map_err(|_| invalid(&name, "must be UTF-8 text"))?;
             fields.insert(name, text);
         }
     }
-    let file = file.ok_or_else(|| invalid("file", "the PDF is missing (multipart field `file`)"))?;
+    let file =
+        file.ok_or_else(|| invalid("file", "the PDF is missing (multipart field `file`)"))?;
     if !file.starts_with(b"%PDF-") {
         return Err(invalid("file", "not a PDF (it does not start with %PDF-)"));
     }
-    let required = |name: &str| fields.get(name).cloned().ok_or_else(|| invalid(name, "is required"));
+    let required = |name: &str| {
+        fields
+            .get(name)
+            .cloned()
+            .ok_or_else(|| invalid(name, "is required"))
+    };
     let request = StampRequest {
         seal_id: required("seal_id")?,
         page: number("page", &required("page")?)?,
@@ -107,19 +132,34 @@ pub async fn stamp(
             .unwrap_or(Level::BLT),
         idempotency_key: headers
             .get("idempotency-key")
-            .map(|v| v.to_str().map(str::to_string).map_err(|_| invalid("Idempotency-Key", "must be ASCII")))
+            .map(|v| {
+                v.to_str()
+                    .map(str::to_string)
+                    .map_err(|_| invalid("Idempotency-Key", "must be ASCII"))
+            })
             .transpose()?,
     };
-    let ctx = StampingContext { db: &state.db, keys: &state.keys, authority: &state.authority, tsa: state.tsa.clone() };
+    let ctx = StampingContext {
+        db: &state.db,
+        keys: &state.keys,
+        authority: &state.authority,
+        tsa: state.tsa.clone(),
+    };
     let stamped = stamping::stamp(&ctx, &caller, file.to_vec(), request).await?;
     tracing::info!(stamp = %stamped.record_id, actor = %caller.actor(), replayed = stamped.replayed, "document stamped");
-    let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, "application/pdf")], stamped.pdf).into_response();
+    let mut response = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/pdf")],
+        stamped.pdf,
+    )
+        .into_response();
     if let Ok(v) = HeaderValue::from_str(&stamped.record_id) {
         response.headers_mut().insert("govseal-stamp-id", v);
     }
     if stamped.replayed {
-        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
 }
-

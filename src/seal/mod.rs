@@ -3,5 +3,6 @@
 
 pub mod appearance;
 pub mod registry;
+pub mod stamping;
 
 pub use appearance::{AppearanceError, SealAppearance};

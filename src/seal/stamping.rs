@@ -13,7 +13,9 @@ use crate::access::{Principal, Scope};
 use crate::authority::{Authority, CaName};
 use crate::keystore::{KeyStore, Signer};
 use crate::outcome::ActionError;
-use crate::pades::{self, Level, PadesError, PadesRequest, Placement, SigningIdentity, TimeStamper, ValidationData};
+use crate::pades::{
+    self, Level, PadesError, PadesRequest, Placement, SigningIdentity, TimeStamper, ValidationData,
+};
 use crate::store::{self, Database, seals::StampRow};
 
 /// Smallest and largest seal diameter in millimetres.
@@ -76,7 +78,15 @@ fn hex_sha256(data: &[u8]) -> String {
 fn request_hash(pdf: &[u8], r: &StampRequest) -> String {
     let params = format!(
         "{}|{}|{}|{}|{:?}|{:?}|{:?}|{}|{}",
-        r.seal_id, r.page, r.x, r.y, r.size_mm, r.reason, r.operator, r.level, hex_sha256(pdf)
+        r.seal_id,
+        r.page,
+        r.x,
+        r.y,
+        r.size_mm,
+        r.reason,
+        r.operator,
+        r.level,
+        hex_sha256(pdf)
     );
     hex_sha256(params.as_bytes())
 }
@@ -92,22 +102,34 @@ pub async fn stamp(
     let request_sha256 = request_hash(&pdf, &request);
     if let Some(key) = &request.idempotency_key {
         if key.is_empty() || key.len() > 200 {
-            return Err(ActionError::invalid("Idempotency-Key", "must be 1 to 200 characters"));
+            return Err(ActionError::invalid(
+                "Idempotency-Key",
+                "must be 1 to 200 characters",
+            ));
         }
         let mut conn = ctx.db.pool.acquire().await?;
-        if let Some((row, out)) = store::seals::stamp_by_idempotency_key(&mut conn, &actor, key).await? {
+        if let Some((row, out)) =
+            store::seals::stamp_by_idempotency_key(&mut conn, &actor, key).await?
+        {
             if row.request_sha256 != request_sha256 {
                 return Err(ActionError::Conflict {
                     code: "idempotency_key_reused",
                     message: "this Idempotency-Key was used for a different request".into(),
                 });
             }
-            return Ok(Stamped { record_id: row.id, pdf: out, replayed: true });
+            return Ok(Stamped {
+                record_id: row.id,
+                pdf: out,
+                replayed: true,
+            });
         }
     }
     let size_mm = request.size_mm.unwrap_or(DEFAULT_SIZE_MM);
     if !(SIZE_RANGE_MM.0..=SIZE_RANGE_MM.1).contains(&size_mm) {
-        return Err(ActionError::invalid("size", "the seal diameter must be between 30 and 50 mm"));
+        return Err(ActionError::invalid(
+            "size",
+            "the seal diameter must be between 30 and 50 mm",
+        ));
     }
     if request.page == 0 {
         return Err(ActionError::invalid("page", "pages are numbered from 1"));
@@ -116,7 +138,10 @@ pub async fn stamp(
         if let Some(v) = value
             && (v.chars().count() > 200 || v.chars().any(char::is_control))
         {
-            return Err(ActionError::invalid(field, "at most 200 characters, no control characters"));
+            return Err(ActionError::invalid(
+                field,
+                "at most 200 characters, no control characters",
+            ));
         }
     }
 
@@ -131,7 +156,10 @@ pub async fn stamp(
     }
     let now = OffsetDateTime::now_utc();
     if seal.status != ACTIVE {
-        return Err(ActionError::Conflict { code: "seal_not_active", message: format!("the seal is {}", seal.status) });
+        return Err(ActionError::Conflict {
+            code: "seal_not_active",
+            message: format!("the seal is {}", seal.status),
+        });
     }
     if now.unix_timestamp() < seal.valid_from || now.unix_timestamp() >= seal.valid_until {
         return Err(ActionError::Conflict {
@@ -146,7 +174,10 @@ pub async fn stamp(
         .await?
         .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate missing")))?;
     if certificate.revoked_at.is_some() {
-        return Err(ActionError::Conflict { code: "seal_not_active", message: "the seal certificate is revoked".into() });
+        return Err(ActionError::Conflict {
+            code: "seal_not_active",
+            message: "the seal certificate is revoked".into(),
+        });
     }
     let sealed = store::keys::get(&mut conn, &certificate.key_id)
         .await?
@@ -164,7 +195,10 @@ pub async fn stamp(
     .map_err(|e| ActionError::invalid("seal_id", format!("the seal cannot be drawn: {e}")))?;
     let half = size_mm * 72.0 / 25.4 / 2.0;
     let mut validation = ValidationData::default();
-    let chain = vec![ctx.authority.issuing.certificate.der.clone(), ctx.authority.root.certificate.der.clone()];
+    let chain = vec![
+        ctx.authority.issuing.certificate.der.clone(),
+        ctx.authority.root.certificate.der.clone(),
+    ];
     if request.level >= Level::BLT {
         validation.certificates = vec![
             certificate.der.clone(),
@@ -173,7 +207,9 @@ pub async fn stamp(
             ctx.authority.tsa.certificate.der.clone(),
         ];
         for ca in CaName::ALL {
-            validation.crls.push(ctx.authority.fresh_crl(ctx.db, ca).await?.der);
+            validation
+                .crls
+                .push(ctx.authority.fresh_crl(ctx.db, ca).await?.der);
         }
     }
     let pades_request = PadesRequest {
@@ -181,7 +217,12 @@ pub async fn stamp(
         field_name: format!("Seal-{}-{}", seal.code, &store::new_id()[..8]),
         placement: Some(Placement {
             page: request.page,
-            rect: [request.x - half, request.y - half, request.x + half, request.y + half],
+            rect: [
+                request.x - half,
+                request.y - half,
+                request.x + half,
+                request.y + half,
+            ],
             appearance,
         }),
         reason: request.reason.clone(),
@@ -193,7 +234,11 @@ pub async fn stamp(
     let tsa = ctx.tsa.clone();
     let cert_der = certificate.der.clone();
     let signed = tokio::task::spawn_blocking(move || {
-        let identity = SigningIdentity { signer: &*signer, certificate: &cert_der, chain: &chain };
+        let identity = SigningIdentity {
+            signer: &*signer,
+            certificate: &cert_der,
+            chain: &chain,
+        };
         pades::sign(&pdf, &pades_request, &identity, Some(&*tsa), &validation)
     })
     .await
@@ -247,19 +292,31 @@ pub async fn stamp(
             drop(tx);
             let key = request.idempotency_key.as_deref().unwrap_or_default();
             let mut conn = ctx.db.pool.acquire().await?;
-            if let Some((stored, out)) = store::seals::stamp_by_idempotency_key(&mut conn, &row.actor, key).await? {
+            if let Some((stored, out)) =
+                store::seals::stamp_by_idempotency_key(&mut conn, &row.actor, key).await?
+            {
                 if stored.request_sha256 != row.request_sha256 {
                     return Err(ActionError::Conflict {
                         code: "idempotency_key_reused",
                         message: "this Idempotency-Key was used for a different request".into(),
                     });
                 }
-                return Ok(Stamped { record_id: stored.id, pdf: out, replayed: true });
+                return Ok(Stamped {
+                    record_id: stored.id,
+                    pdf: out,
+                    replayed: true,
+                });
             }
-            return Err(ActionError::internal(anyhow::anyhow!("idempotency conflict without a stored stamp")));
+            return Err(ActionError::internal(anyhow::anyhow!(
+                "idempotency conflict without a stored stamp"
+            )));
         }
         Err(e) => return Err(e.into()),
     }
     tx.commit().await?;
-    Ok(Stamped { record_id: row.id, pdf: signed, replayed: false })
+    Ok(Stamped {
+        record_id: row.id,
+        pdf: signed,
+        replayed: false,
+    })
 }
