@@ -605,3 +605,97 @@ async fn stamping_refuses_bad_requests_precisely_and_replays_idempotently() {
     .await;
     let _ = mine.id;
 }
+
+#[tokio::test]
+async fn govseal_renders_an_approval_notice_and_stamps_it_over_the_date() {
+    if !interop::available(
+        "approval notice",
+        &["qpdf", "pdfsig", "pyhanko", "certutil", "pdftotext"],
+    ) {
+        return;
+    }
+    let app = spawn_app().await;
+    let dept = department_with_seal(&app, "福州市行政审批局").await;
+    let body = json!({
+        "seal_id": dept.seal_id,
+        "title": "准予行政许可决定书",
+        "document_number": "榕审批〔2026〕123号",
+        "addressee": "福州某某科技有限公司：",
+        "paragraphs": [
+            "你单位于2026年11月20日提出的食品经营许可申请，经审查，符合《中华人民共和国行政许可法》和《食品经营许可和备案管理办法》的规定，本机关决定准予行政许可。",
+            "许可事项：预包装食品销售（含冷藏冷冻食品）。有效期五年。"
+        ],
+        "date": "2026-11-23",
+        "operator": "李四"
+    });
+    let send = |key: &'static str| {
+        app.http
+            .post(format!("{}/v1/notices", app.url))
+            .bearer_auth(&dept.token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let r = send("notice-1").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let id = r.headers()["govseal-stamp-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let pdf = r.bytes().await.unwrap().to_vec();
+    let out = check_pdf(&app, &pdf, "notice.pdf", true);
+    assert!(out.contains("check-pdf: PASS"), "{out}");
+    // The text is real, extractable Chinese.
+    let path = app.dir.path().join("notice.pdf");
+    if std::env::var_os("GOVSEAL_KEEP_SEAL").is_some() {
+        std::fs::write("/tmp/govseal-notice.pdf", &pdf).unwrap();
+    }
+    let text = Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text: String = String::from_utf8_lossy(&text.stdout)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    for needle in [
+        "准予行政许可决定书",
+        "榕审批〔2026〕123号",
+        "福州某某科技有限公司",
+        "食品经营许可申请",
+        "福州市行政审批局",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    // The seal's widget is at the bottom right, over the date (lower half of the page, right of centre).
+    let sigs = govseal::pdf::signatures(&pdf).unwrap();
+    assert_eq!(sigs.len(), 1);
+    let rect = widget_rect(&pdf);
+    let (cx, cy) = ((rect[0] + rect[2]) / 2.0, (rect[1] + rect[3]) / 2.0);
+    assert!(cx > 297.0 && cy < 600.0, "seal centre ({cx}, {cy})");
+    // Replaying the same request returns the same document.
+    let again = send("notice-1").await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers()["govseal-stamp-id"].to_str().unwrap(), id);
+    // A character the font cannot draw is a 422, not a 500.
+    let mut bad = body.clone();
+    bad["title"] = json!("准予行政许可决定书😀");
+    let r = app.post("/v1/notices", Some(&dept.token), &bad).await;
+    expect_error(r, 422, "invalid_field").await;
+}
+
+/// The /Rect of the signature widget, read with lopdf.
+fn widget_rect(pdf: &[u8]) -> [f32; 4] {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    for (_, object) in doc.objects.iter() {
+        if let Ok(dict) = object.as_dict()
+            && dict.get(b"FT").ok().and_then(|v| v.as_name().ok()) == Some(b"Sig".as_slice())
+            && let Ok(rect) = dict.get(b"Rect").and_then(|r| r.as_array())
+        {
+            let n: Vec<f32> = rect.iter().map(|v| v.as_float().unwrap_or(0.0)).collect();
+            return [n[0], n[1], n[2], n[3]];
+        }
+    }
+    panic!("no signature widget");
+}

@@ -72,7 +72,7 @@ impl AppState {
         departments::create, departments::list, departments::get, departments::revoke_certificate,
         departments::renew_certificate, departments::create_client, departments::list_clients,
         departments::revoke_client, seals::create, seals::get, seals::suspend, seals::reinstate,
-        seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa, stamp::stamp,
+        seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa, stamp::stamp, stamp::notice,
     ),
     modifiers(&BearerAuth),
     tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "trust"))
@@ -146,6 +146,10 @@ pub fn router(state: AppState) -> Router {
             post(stamp::stamp).layer(DefaultBodyLimit::max(
                 crate::seal::stamping::MAX_PDF_BYTES + 64 * 1024,
             )),
+        )
+        .route(
+            "/v1/notices",
+            post(stamp::notice).layer(DefaultBodyLimit::max(256 * 1024)),
         )
         .route(
             "/v1/tsa",

@@ -7,10 +7,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::auth::Caller;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::outcome::ActionError;
 use crate::pades::Level;
-use crate::seal::stamping::{self, StampRequest, StampingContext};
+use crate::seal::stamping::{self, NoticeRequest, StampRequest, StampingContext};
 
 /// The multipart form of a stamping request (documentation only).
 #[derive(utoipa::ToSchema)]
@@ -130,14 +130,7 @@ pub async fn stamp(
             .map(|l| l.parse::<Level>().map_err(|e| invalid("level", e)))
             .transpose()?
             .unwrap_or(Level::BLT),
-        idempotency_key: headers
-            .get("idempotency-key")
-            .map(|v| {
-                v.to_str()
-                    .map(str::to_string)
-                    .map_err(|_| invalid("Idempotency-Key", "must be ASCII"))
-            })
-            .transpose()?,
+        idempotency_key: idempotency_key(&headers)?,
     };
     let ctx = StampingContext {
         db: &state.db,
@@ -147,6 +140,50 @@ pub async fn stamp(
     };
     let stamped = stamping::stamp(&ctx, &caller, file.to_vec(), request).await?;
     tracing::info!(stamp = %stamped.record_id, actor = %caller.actor(), replayed = stamped.replayed, "document stamped");
+    Ok(pdf_response(stamped))
+}
+
+/// Renders an approval notice (审批决定书: title, 文号, addressee, body, issuer,
+/// date) as an A4 PDF in Chinese and stamps it, the seal over the date. The
+/// response is the stamped PDF, as for `/v1/stamp`.
+#[utoipa::path(post, path = "/v1/notices", tag = "stamping",
+    request_body = NoticeRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat a request safely")),
+    responses(
+        (status = 200, description = "the stamped notice (header Govseal-Stamp-Id holds the record id)", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, description = "a field is missing or invalid (e.g. a character the font cannot draw)", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn notice(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<NoticeRequest>,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let ctx = StampingContext {
+        db: &state.db,
+        keys: &state.keys,
+        authority: &state.authority,
+        tsa: state.tsa.clone(),
+    };
+    let stamped = stamping::stamp_notice(&ctx, &caller, input, key).await?;
+    tracing::info!(stamp = %stamped.record_id, actor = %caller.actor(), "approval notice rendered and stamped");
+    Ok(pdf_response(stamped))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map(str::to_string)
+                .map_err(|_| invalid("Idempotency-Key", "must be ASCII"))
+        })
+        .transpose()
+}
+
+fn pdf_response(stamped: stamping::Stamped) -> Response {
     let mut response = (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/pdf")],
@@ -161,5 +198,5 @@ pub async fn stamp(
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    Ok(response)
+    response
 }
