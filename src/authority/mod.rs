@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
+pub use crate::pki::certificate_pem;
 pub use bundle::{TrustBundle, write_trust_bundle};
 pub use crl::{CaName, RevocationReasonName};
 pub use setup::{InitOptions, initialize, load};
@@ -167,9 +168,4 @@ pub(crate) async fn log_issued(
     )
     .await?;
     Ok(())
-}
-
-/// PEM of a DER certificate.
-pub fn certificate_pem(der: &[u8]) -> String {
-    pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
 }

@@ -112,7 +112,10 @@ pub fn seal() -> (Arc<dyn Signer>, Vec<u8>) {
 
 /// PEM of a DER certificate.
 pub fn pem(der: &[u8]) -> String {
-    pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
+    pem::encode_config(
+        &pem::Pem::new("CERTIFICATE", der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }
 
 /// The interop scripts directory.

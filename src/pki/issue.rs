@@ -24,8 +24,16 @@ pub struct IssuedCertificate {
 impl IssuedCertificate {
     /// PEM encoding.
     pub fn pem(&self) -> String {
-        pem::encode(&pem::Pem::new("CERTIFICATE", self.der.clone()))
+        certificate_pem(&self.der)
     }
+}
+
+/// PEM of a DER certificate (RFC 7468 §5, LF line endings).
+pub fn certificate_pem(der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new("CERTIFICATE", der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }
 
 /// Why a certificate or CRL could not be made.

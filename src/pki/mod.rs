@@ -11,5 +11,7 @@ mod issue;
 mod profile;
 
 pub use crl::{RevocationReason, RevokedEntry, sign_crl};
-pub use issue::{IssuedCertificate, PkiError, issue_certificate, self_signed_root};
+pub use issue::{
+    IssuedCertificate, PkiError, certificate_pem, issue_certificate, self_signed_root,
+};
 pub use profile::{CertificateRole, Subject};
