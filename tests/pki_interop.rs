@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{interop, spawn_app};
 
 #[tokio::test]
@@ -38,5 +36,4 @@ async fn root_issuing_tsa_and_department_certificates_pass_check_cert() {
         text.contains("critical") && text.contains("Time Stamping"),
         "{text}"
     );
-    let _ = Path::new("");
 }

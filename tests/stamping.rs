@@ -55,7 +55,6 @@ fn qpdf_xref_stream(dir: &Path, input: &[u8]) -> Vec<u8> {
 }
 
 struct Department {
-    id: String,
     seal_id: String,
     token: String,
 }
@@ -74,7 +73,6 @@ async fn department_with_seal(app: &TestApp, name: &str) -> Department {
     assert_eq!(r.status(), 201);
     let seal: Value = r.json().await.unwrap();
     Department {
-        id,
         seal_id: seal["id"].as_str().unwrap().to_string(),
         token,
     }
@@ -603,7 +601,6 @@ async fn stamping_refuses_bad_requests_precisely_and_replays_idempotently() {
         "seal_not_active",
     )
     .await;
-    let _ = mine.id;
 }
 
 #[tokio::test]
