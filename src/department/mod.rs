@@ -108,6 +108,29 @@ async fn view(conn: &mut Connection, d: DepartmentRow) -> Result<DepartmentView,
     })
 }
 
+/// Issues an organisation certificate (subject: the name, with the USCC as organizationIdentifier).
+async fn issue_organisation_certificate(
+    conn: &mut Connection,
+    keys: &KeyStore,
+    authority: &Authority,
+    name: &str,
+    uscc: &str,
+) -> Result<store::certificates::CertificateRow, ActionError> {
+    let subject = Subject {
+        common_name: name.to_string(),
+        organization: Some(name.to_string()),
+        uscc: Some(uscc.to_string()),
+        ..Subject::default()
+    };
+    let request = EndEntityRequest {
+        role: CertificateRole::Department,
+        subject: &subject,
+        not_before: OffsetDateTime::now_utc(),
+        validity: DEPARTMENT_CERTIFICATE_VALIDITY,
+    };
+    Ok(authority.issue_end_entity(conn, keys, request).await?.0)
+}
+
 /// Creates a department with a new organisation certificate.
 pub async fn create_department(
     db: &Database,
@@ -137,24 +160,8 @@ pub async fn create_department(
     if store::departments::uscc_exists(&mut tx, uscc.as_str()).await? {
         return Err(duplicate());
     }
-    let subject = Subject {
-        common_name: name.clone(),
-        organization: Some(name.clone()),
-        uscc: Some(uscc.to_string()),
-        ..Subject::default()
-    };
-    let (cert, _signer) = authority
-        .issue_end_entity(
-            &mut tx,
-            keys,
-            EndEntityRequest {
-                role: CertificateRole::Department,
-                subject: &subject,
-                not_before: OffsetDateTime::now_utc(),
-                validity: DEPARTMENT_CERTIFICATE_VALIDITY,
-            },
-        )
-        .await?;
+    let cert =
+        issue_organisation_certificate(&mut tx, keys, authority, &name, uscc.as_str()).await?;
     let row = DepartmentRow {
         id: store::new_id(),
         name,
@@ -226,24 +233,7 @@ pub async fn renew_department_certificate(
     let d = store::departments::get(&mut tx, id)
         .await?
         .ok_or_else(|| ActionError::NotFound(format!("department {id}")))?;
-    let subject = Subject {
-        common_name: d.name.clone(),
-        organization: Some(d.name.clone()),
-        uscc: Some(d.uscc.clone()),
-        ..Subject::default()
-    };
-    let (cert, _) = authority
-        .issue_end_entity(
-            &mut tx,
-            keys,
-            EndEntityRequest {
-                role: CertificateRole::Department,
-                subject: &subject,
-                not_before: OffsetDateTime::now_utc(),
-                validity: DEPARTMENT_CERTIFICATE_VALIDITY,
-            },
-        )
-        .await?;
+    let cert = issue_organisation_certificate(&mut tx, keys, authority, &d.name, &d.uscc).await?;
     store::departments::set_certificate(&mut tx, id, &cert.id).await?;
     let d = DepartmentRow {
         certificate_id: cert.id,

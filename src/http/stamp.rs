@@ -41,6 +41,22 @@ fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
     ActionError::invalid(field, message).into()
 }
 
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the upload is too large (50 MB at most)",
+        )
+    } else {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+            e.body_text(),
+        )
+    }
+}
+
 fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError> {
     text.trim()
         .parse()
@@ -67,37 +83,9 @@ pub async fn stamp(
 ) -> Result<Response, ApiError> {
     let mut file: Option<Bytes> = None;
     let mut fields = std::collections::HashMap::new();
-    while let Some(field) = form.next_field().await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the upload is too large (50 MB at most)",
-            )
-        } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_multipart",
-                e.body_text(),
-            )
-        }
-    })? {
+    while let Some(field) = form.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_string();
-        let data = field.bytes().await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the upload is too large (50 MB at most)",
-                )
-            } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_multipart",
-                    e.body_text(),
-                )
-            }
-        })?;
+        let data = field.bytes().await.map_err(multipart_error)?;
         if name == "file" {
             file = Some(data);
         } else {
