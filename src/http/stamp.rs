@@ -96,8 +96,14 @@ pub async fn stamp(
     }
     let file =
         file.ok_or_else(|| invalid("file", "the PDF is missing (multipart field `file`)"))?;
-    if !file.starts_with(b"%PDF-") {
-        return Err(invalid("file", "not a PDF (it does not start with %PDF-)"));
+    if !file[..file.len().min(1024)]
+        .windows(5)
+        .any(|w| w == b"%PDF-")
+    {
+        return Err(invalid(
+            "file",
+            "not a PDF (no %PDF- header in the first 1024 bytes)",
+        ));
     }
     let required = |name: &str| {
         fields
