@@ -30,5 +30,5 @@ mod update;
 pub use dss::append_dss;
 pub use error::PdfError;
 pub use inspect::{SignatureInfo, signatures};
-pub(crate) use update::load;
 pub use signature::{PreparedSignature, SignatureKind, SignatureRequest, prepare};
+pub(crate) use update::load;

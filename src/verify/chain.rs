@@ -195,7 +195,7 @@ fn authentic_crls<'a>(
             found.push((crl.last_update().timestamp(), der.clone()));
         }
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(this_update, _)| std::cmp::Reverse(*this_update));
     found
         .into_iter()
         .filter_map(|(_, der)| OwnedCertRevocationList::from_der(&der).ok())
@@ -245,7 +245,6 @@ fn check_leaf_eku(leaf: &[u8], purpose: Purpose) -> Result<(), String> {
         (Purpose::Signing, _) => Ok(()),
     }
 }
-
 
 /// Who a certificate names, for the report.
 pub(crate) fn signer_of(der: &[u8]) -> Option<super::report::Signer> {

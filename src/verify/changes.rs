@@ -22,13 +22,25 @@ pub(crate) type Change = String;
 /// The disallowed changes between the signed revision and the final document.
 pub(crate) fn disallowed(signed: &Document, last: &Document) -> Vec<Change> {
     let mut out = Vec::new();
-    let root_s = signed.trailer.get(b"Root").and_then(Object::as_reference).ok();
-    let root_f = last.trailer.get(b"Root").and_then(Object::as_reference).ok();
+    let root_s = signed
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .ok();
+    let root_f = last
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .ok();
     if root_s != root_f {
         out.push("the trailer's /Root now names another catalog".to_string());
         return out;
     }
-    let info = last.trailer.get(b"Info").and_then(Object::as_reference).ok();
+    let info = last
+        .trailer
+        .get(b"Info")
+        .and_then(Object::as_reference)
+        .ok();
     let special = Special::find(last);
     for (&id, new) in &last.objects {
         if is_bookkeeping(new) || Some(id) == info || special.dss.contains(&id) {
@@ -41,12 +53,22 @@ pub(crate) fn disallowed(signed: &Document, last: &Document) -> Vec<Change> {
             continue;
         }
         if let Err(why) = check_changed(signed, last, &special, id, old, new) {
-            out.push(format!("object {} {} R{}: {why}", id.0, id.1, describe(new)));
+            out.push(format!(
+                "object {} {} R{}: {why}",
+                id.0,
+                id.1,
+                describe(new)
+            ));
         }
     }
     for (&id, old) in &signed.objects {
         if !last.objects.contains_key(&id) && !is_bookkeeping(old) {
-            out.push(format!("object {} {} R{} was deleted", id.0, id.1, describe(old)));
+            out.push(format!(
+                "object {} {} R{} was deleted",
+                id.0,
+                id.1,
+                describe(old)
+            ));
         }
     }
     out
@@ -69,7 +91,9 @@ impl Special {
             d.and_then(|d| d.get(key).and_then(Object::as_reference).ok())
         };
         let acroform = reference(cat, b"AcroForm");
-        let form = cat.and_then(|c| c.get(b"AcroForm").ok()).and_then(|o| dict(doc, o));
+        let form = cat
+            .and_then(|c| c.get(b"AcroForm").ok())
+            .and_then(|o| dict(doc, o));
         let fields = reference(form, b"Fields");
         let annots = doc
             .objects
@@ -82,7 +106,10 @@ impl Special {
         if let Some(id) = reference(cat, b"DSS") {
             dss.push(id);
         }
-        if let Some(d) = cat.and_then(|c| c.get(b"DSS").ok()).and_then(|o| dict(doc, o)) {
+        if let Some(d) = cat
+            .and_then(|c| c.get(b"DSS").ok())
+            .and_then(|o| dict(doc, o))
+        {
             for key in [&b"Certs"[..], b"CRLs", b"OCSPs", b"VRI"] {
                 if let Ok(id) = d.get(key).and_then(Object::as_reference) {
                     dss.push(id);
@@ -139,7 +166,14 @@ fn check_changed(
             match (o.get(b"Annots").ok(), n.get(b"Annots").ok()) {
                 (a, Some(b)) => {
                     let empty = Object::Array(Vec::new());
-                    grows_by(signed, last, a.unwrap_or(&empty), b, is_signature_widget, "/Annots")
+                    grows_by(
+                        signed,
+                        last,
+                        a.unwrap_or(&empty),
+                        b,
+                        is_signature_widget,
+                        "/Annots",
+                    )
                 }
                 (_, None) => Err("the page lost its /Annots".into()),
             }
@@ -151,13 +185,21 @@ fn check_changed(
     }
 }
 
-fn check_form(signed: &Document, last: &Document, old: &Object, new: &Object) -> Result<(), String> {
+fn check_form(
+    signed: &Document,
+    last: &Document,
+    old: &Object,
+    new: &Object,
+) -> Result<(), String> {
     let (Some(o), Some(n)) = (dict(signed, old), dict(last, new)) else {
         return Err("/AcroForm is not a dictionary".into());
     };
     only_keys(o, n, &[b"Fields", b"SigFlags", b"DR", b"DA"], "/AcroForm")?;
     let empty = Object::Array(Vec::new());
-    let (a, b) = (o.get(b"Fields").unwrap_or(&empty), n.get(b"Fields").unwrap_or(&empty));
+    let (a, b) = (
+        o.get(b"Fields").unwrap_or(&empty),
+        n.get(b"Fields").unwrap_or(&empty),
+    );
     if a == b {
         return Ok(());
     }
@@ -186,12 +228,20 @@ fn grows_by(
         return Err(format!("{what} lost {}", show(lost)));
     }
     match new.iter().find(|n| !old.contains(n) && !allowed(last, n)) {
-        Some(added) => Err(format!("{what} gained {}, which is not a signature", show(added))),
+        Some(added) => Err(format!(
+            "{what} gained {}, which is not a signature",
+            show(added)
+        )),
         None => Ok(()),
     }
 }
 
-fn only_keys(old: &Dictionary, new: &Dictionary, allowed: &[&[u8]], what: &str) -> Result<(), String> {
+fn only_keys(
+    old: &Dictionary,
+    new: &Dictionary,
+    allowed: &[&[u8]],
+    what: &str,
+) -> Result<(), String> {
     let keys = old.iter().map(|(k, _)| k).chain(new.iter().map(|(k, _)| k));
     for key in keys {
         if old.get(key).ok() != new.get(key).ok() && !allowed.contains(&key.as_slice()) {

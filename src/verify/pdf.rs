@@ -24,12 +24,12 @@ use lopdf::{Document, Object};
 use time::OffsetDateTime;
 
 use super::chain::{self, ChainStatus, Purpose};
+use super::changes;
 use super::report::{
     DocumentReport, Indication, Report, SignatureReport, SubIndication, TimestampReport,
 };
 use super::tokens::{self, TokenError};
 use super::trust::TrustStore;
-use super::changes;
 use crate::cms;
 use crate::pdf::{self, SignatureInfo};
 
@@ -117,7 +117,12 @@ impl Context<'_> {
             || sig.sig_type.as_deref() == Some("DocTimeStamp");
         let mut report = SignatureReport {
             field: sig.field_name.clone(),
-            kind: if doc_ts { "document-timestamp" } else { "signature" }.into(),
+            kind: if doc_ts {
+                "document-timestamp"
+            } else {
+                "signature"
+            }
+            .into(),
             sub_filter: sig.sub_filter.clone(),
             indication: Indication::TotalPassed,
             sub_indication: None,
@@ -187,7 +192,11 @@ impl Context<'_> {
             .ok_or_else(|| format!("{shape} does not end at a revision's %%EOF"))
     }
 
-    fn ranges_digest(&self, sig: &SignatureInfo, algorithm: &'static ring::digest::Algorithm) -> Vec<u8> {
+    fn ranges_digest(
+        &self,
+        sig: &SignatureInfo,
+        algorithm: &'static ring::digest::Algorithm,
+    ) -> Vec<u8> {
         let [_, a, b, c] = sig.byte_range;
         let mut ctx = ring::digest::Context::new(algorithm);
         ctx.update(&self.bytes[..a]);
@@ -200,28 +209,56 @@ impl Context<'_> {
         let cades = sig.sub_filter.as_deref() == Some("ETSI.CAdES.detached");
         if !cades && sig.sub_filter.as_deref() != Some("adbe.pkcs7.detached") {
             let name = sig.sub_filter.as_deref().unwrap_or("(none)");
-            return out.fail(TotalFailed, SubIndication::FormatFailure, format!("/SubFilter {name} is not supported"));
+            return out.fail(
+                TotalFailed,
+                SubIndication::FormatFailure,
+                format!("/SubFilter {name} is not supported"),
+            );
         }
         let mut cms = match cms::parse(&sig.contents) {
             Ok(cms) => cms,
-            Err(e) => return out.fail(TotalFailed, SubIndication::FormatFailure, format!("the CMS cannot be read: {e}")),
+            Err(e) => {
+                return out.fail(
+                    TotalFailed,
+                    SubIndication::FormatFailure,
+                    format!("the CMS cannot be read: {e}"),
+                );
+            }
         };
         if cms.encapsulated_content.is_some() || cms.content_type_attribute != cms::oid::DATA {
-            return out.fail(TotalFailed, SubIndication::FormatFailure, "the CMS is not a detached signature over id-data");
+            return out.fail(
+                TotalFailed,
+                SubIndication::FormatFailure,
+                "the CMS is not a detached signature over id-data",
+            );
         }
         if cades && cms.has_signing_time {
-            out.note("a signing-time attribute is present (EN 319 142-1 §6.3 says it shall not be)");
+            out.note(
+                "a signing-time attribute is present (EN 319 142-1 §6.3 says it shall not be)",
+            );
         }
         let Some(algorithm) = tokens::ring_digest(&cms.digest_algorithm) else {
-            return out.fail(TotalFailed, SubIndication::FormatFailure, format!("digest {} is not supported", cms.digest_algorithm));
+            return out.fail(
+                TotalFailed,
+                SubIndication::FormatFailure,
+                format!("digest {} is not supported", cms.digest_algorithm),
+            );
         };
         if self.ranges_digest(sig, algorithm) != cms.message_digest {
-            return out.fail(TotalFailed, SubIndication::HashFailure, "the signed bytes do not match the message digest");
+            return out.fail(
+                TotalFailed,
+                SubIndication::HashFailure,
+                "the signed bytes do not match the message digest",
+            );
         }
         out.ok("the message digest matches the signed bytes");
         cms.certificates.extend(self.dss_certs.iter().cloned());
         let Some(cert) = cms.signer_certificate().map(<[u8]>::to_vec) else {
-            return out.fail(Indeterminate, SubIndication::NoSigningCertificateFound, "the signer's certificate is not in the CMS or the DSS");
+            return out.fail(
+                Indeterminate,
+                SubIndication::NoSigningCertificateFound,
+                "the signer's certificate is not in the CMS or the DSS",
+            );
         };
         report.signer = chain::signer_of(&cert);
         if let Err(e) = cms.verify_signature(&cert) {
@@ -233,12 +270,20 @@ impl Context<'_> {
                 let same = tokens::ring_digest(&named.algorithm)
                     .is_some_and(|alg| ring::digest::digest(alg, &cert).as_ref() == named.hash);
                 if !same {
-                    return out.fail(TotalFailed, SubIndication::SigCryptoFailure, "signing-certificate-v2 names another certificate");
+                    return out.fail(
+                        TotalFailed,
+                        SubIndication::SigCryptoFailure,
+                        "signing-certificate-v2 names another certificate",
+                    );
                 }
                 out.ok("signing-certificate-v2 names the signer's certificate");
             }
             None if cades => {
-                return out.fail(TotalFailed, SubIndication::FormatFailure, "no signing-certificate-v2 attribute (EN 319 142-1 §6.3)");
+                return out.fail(
+                    TotalFailed,
+                    SubIndication::FormatFailure,
+                    "no signing-certificate-v2 attribute (EN 319 142-1 §6.3)",
+                );
             }
             None => out.note("no signing-certificate attribute"),
         }
@@ -250,27 +295,60 @@ impl Context<'_> {
             };
             match self.token(token, imprint, report) {
                 Ok(gen_time) if gen_time <= self.at => {
-                    out.ok(format!("signature time-stamp valid, genTime {}", rfc3339(gen_time)));
+                    out.ok(format!(
+                        "signature time-stamp valid, genTime {}",
+                        rfc3339(gen_time)
+                    ));
                     poe = Some(gen_time);
                 }
-                Ok(gen_time) => out.note(format!("the time-stamp's genTime {} is after the validation time", rfc3339(gen_time))),
-                Err(e) => out.fail(Indeterminate, SubIndication::SigConstraintsFailure, format!("signature time-stamp: {e}")),
+                Ok(gen_time) => out.note(format!(
+                    "the time-stamp's genTime {} is after the validation time",
+                    rfc3339(gen_time)
+                )),
+                // An untrusted TSA only costs the proof of existence (EN 319 102-1
+                // §5.6.2.4); a token that does not match or verify is tampering.
+                Err(e @ (TokenError::Chain(_) | TokenError::NoCertificate)) => out.note(format!(
+                    "signature time-stamp not used as proof of existence: {e}"
+                )),
+                Err(e) => out.fail(
+                    Indeterminate,
+                    SubIndication::SigConstraintsFailure,
+                    format!("signature time-stamp: {e}"),
+                ),
             }
         }
         self.chain(&cert, &cms.certificates, poe, Purpose::Signing, out);
     }
 
-    fn document_timestamp(&self, sig: &SignatureInfo, out: &mut Outcome, report: &mut SignatureReport) {
+    fn document_timestamp(
+        &self,
+        sig: &SignatureInfo,
+        out: &mut Outcome,
+        report: &mut SignatureReport,
+    ) {
         let imprint = |alg| self.ranges_digest(sig, alg);
         match self.token(&sig.contents, imprint, report) {
-            Ok(gen_time) => out.ok(format!("document time-stamp valid, genTime {}", rfc3339(gen_time))),
+            Ok(gen_time) => out.ok(format!(
+                "document time-stamp valid, genTime {}",
+                rfc3339(gen_time)
+            )),
             Err(e) => {
                 let (indication, sub) = match &e {
-                    TokenError::Format(_) => (Indication::TotalFailed, SubIndication::FormatFailure),
+                    TokenError::Format(_) => {
+                        (Indication::TotalFailed, SubIndication::FormatFailure)
+                    }
                     TokenError::Hash => (Indication::TotalFailed, SubIndication::HashFailure),
-                    TokenError::Crypto(_) => (Indication::TotalFailed, SubIndication::SigCryptoFailure),
-                    TokenError::NoCertificate => (Indication::Indeterminate, SubIndication::NoSigningCertificateFound),
-                    TokenError::Chain(status) => chain_verdict(status, true).unwrap_or((Indication::Indeterminate, SubIndication::ChainConstraintsFailure)),
+                    TokenError::Crypto(_) => {
+                        (Indication::TotalFailed, SubIndication::SigCryptoFailure)
+                    }
+                    TokenError::NoCertificate => (
+                        Indication::Indeterminate,
+                        SubIndication::NoSigningCertificateFound,
+                    ),
+                    TokenError::Chain(status) => chain_verdict(status, true).unwrap_or((
+                        Indication::Indeterminate,
+                        SubIndication::ChainConstraintsFailure,
+                    )),
                 };
                 out.fail(indication, sub, e.to_string());
             }
@@ -286,8 +364,18 @@ impl Context<'_> {
     ) -> Result<OffsetDateTime, TokenError> {
         let info = tokens::parse(token)?;
         let gen_time = info.gen_time;
-        let result = tokens::validate(info, imprint, self.store, &self.dss_certs, &self.dss_crls, self.at);
-        let tsa = result.as_ref().ok().and_then(|t| chain::signer_of(&t.tsa_certificate));
+        let result = tokens::validate(
+            info,
+            imprint,
+            self.store,
+            &self.dss_certs,
+            &self.dss_crls,
+            self.at,
+        );
+        let tsa = result
+            .as_ref()
+            .ok()
+            .and_then(|t| chain::signer_of(&t.tsa_certificate));
         if report.kind == "document-timestamp" {
             report.signer = tsa.clone();
         }
@@ -299,7 +387,14 @@ impl Context<'_> {
         result.map(|t| t.info.gen_time)
     }
 
-    fn chain(&self, cert: &[u8], certs: &[Vec<u8>], poe: Option<OffsetDateTime>, purpose: Purpose, out: &mut Outcome) {
+    fn chain(
+        &self,
+        cert: &[u8],
+        certs: &[Vec<u8>],
+        poe: Option<OffsetDateTime>,
+        purpose: Purpose,
+        out: &mut Outcome,
+    ) {
         let when = poe.unwrap_or(self.at);
         let status = chain::validate(self.store, cert, certs, &self.dss_crls, when, purpose);
         let at = rfc3339(when);
@@ -319,7 +414,11 @@ impl Context<'_> {
         let signed = match pdf::load(&self.bytes[..sig.revision_end]) {
             Ok(doc) => doc,
             Err(e) => {
-                return out.fail(Indication::Indeterminate, SubIndication::SigConstraintsFailure, format!("the signed revision cannot be read: {e}"));
+                return out.fail(
+                    Indication::Indeterminate,
+                    SubIndication::SigConstraintsFailure,
+                    format!("the signed revision cannot be read: {e}"),
+                );
             }
         };
         let found = changes::disallowed(&signed, &self.last);
@@ -327,7 +426,11 @@ impl Context<'_> {
             out.ok("later revisions only add signatures, time-stamps or validation data");
         }
         for change in found {
-            out.fail(Indication::Indeterminate, SubIndication::SigConstraintsFailure, format!("changed after signing: {change}"));
+            out.fail(
+                Indication::Indeterminate,
+                SubIndication::SigConstraintsFailure,
+                format!("changed after signing: {change}"),
+            );
         }
     }
 }
@@ -342,7 +445,9 @@ fn chain_verdict(status: &ChainStatus, poe: bool) -> Option<(Indication, SubIndi
         ChainStatus::Revoked(_) => (Indeterminate, SubIndication::RevokedNoPoe),
         ChainStatus::Expired if poe => (TotalFailed, SubIndication::Expired),
         ChainStatus::NotYetValid if poe => (TotalFailed, SubIndication::NotYetValid),
-        ChainStatus::Expired | ChainStatus::NotYetValid => (Indeterminate, SubIndication::OutOfBoundsNoPoe),
+        ChainStatus::Expired | ChainStatus::NotYetValid => {
+            (Indeterminate, SubIndication::OutOfBoundsNoPoe)
+        }
         ChainStatus::NoChain(_) => (Indeterminate, SubIndication::NoCertificateChainFound),
         ChainStatus::Constraints(_) => (Indeterminate, SubIndication::ChainConstraintsFailure),
         ChainStatus::RevocationUnknown(_) => (Indeterminate, SubIndication::TryLater),
@@ -380,7 +485,8 @@ fn dss(doc: &Document) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         let Ok(catalog) = doc.catalog() else {
             return Vec::new();
         };
-        let Ok((_, Object::Dictionary(dss))) = catalog.get(b"DSS").and_then(|o| doc.dereference(o)) else {
+        let Ok((_, Object::Dictionary(dss))) = catalog.get(b"DSS").and_then(|o| doc.dereference(o))
+        else {
             return Vec::new();
         };
         let Ok((_, Object::Array(items))) = dss.get(key).and_then(|o| doc.dereference(o)) else {
@@ -389,9 +495,10 @@ fn dss(doc: &Document) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         items
             .iter()
             .filter_map(|item| match doc.dereference(item) {
-                Ok((_, Object::Stream(s))) => s.decompressed_content_with_limit(MAX_DSS_ENTRY).ok().or_else(|| {
-                    s.dict.get(b"Filter").is_err().then(|| s.content.clone())
-                }),
+                Ok((_, Object::Stream(s))) => s
+                    .decompressed_content_with_limit(MAX_DSS_ENTRY)
+                    .ok()
+                    .or_else(|| s.dict.get(b"Filter").is_err().then(|| s.content.clone())),
                 _ => None,
             })
             .collect()

@@ -198,7 +198,11 @@ pub struct Report {
 impl Report {
     /// Builds the report and derives the overall indication: the worst of the
     /// signatures', INDETERMINATE / SIGNED_DATA_NOT_FOUND if there are none.
-    pub fn new(validation_time: String, document: DocumentReport, signatures: Vec<SignatureReport>) -> Report {
+    pub fn new(
+        validation_time: String,
+        document: DocumentReport,
+        signatures: Vec<SignatureReport>,
+    ) -> Report {
         let indication = if signatures.is_empty() {
             Indication::Indeterminate
         } else {
@@ -220,7 +224,11 @@ impl Report {
 
     /// The report for input that cannot be read as a signed document:
     /// TOTAL-FAILED / FORMAT_FAILURE with the reason as a finding.
-    pub fn unreadable(validation_time: String, mut document: DocumentReport, why: String) -> Report {
+    pub fn unreadable(
+        validation_time: String,
+        mut document: DocumentReport,
+        why: String,
+    ) -> Report {
         document.findings.push(format!("✗ {why}"));
         Report {
             validation_time,
@@ -257,7 +265,10 @@ impl Report {
                     }
                 })
                 .unwrap_or_else(|| "unknown signer".into());
-            let sub = s.sub_indication.map(|x| format!(" {}", x.as_str())).unwrap_or_default();
+            let sub = s
+                .sub_indication
+                .map(|x| format!(" {}", x.as_str()))
+                .unwrap_or_default();
             out.push_str(&format!(
                 "- {} [{}]: {}{} — {}",
                 s.field,
@@ -293,7 +304,11 @@ mod tests {
         assert_eq!(json, "TOTAL-PASSED");
         let json = serde_json::to_value(SubIndication::NoCertificateChainFound).unwrap();
         assert_eq!(json, "NO_CERTIFICATE_CHAIN_FOUND");
-        for s in [SubIndication::HashFailure, SubIndication::RevokedNoPoe, SubIndication::TryLater] {
+        for s in [
+            SubIndication::HashFailure,
+            SubIndication::RevokedNoPoe,
+            SubIndication::TryLater,
+        ] {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
     }
@@ -302,7 +317,13 @@ mod tests {
     fn overall_is_the_worst_and_empty_is_indeterminate() {
         let empty = Report::new("t".into(), DocumentReport::default(), vec![]);
         assert_eq!(empty.indication, Indication::Indeterminate);
-        assert_eq!(Indication::TotalPassed.worst(Indication::Indeterminate), Indication::Indeterminate);
-        assert_eq!(Indication::Indeterminate.worst(Indication::TotalFailed), Indication::TotalFailed);
+        assert_eq!(
+            Indication::TotalPassed.worst(Indication::Indeterminate),
+            Indication::Indeterminate
+        );
+        assert_eq!(
+            Indication::Indeterminate.worst(Indication::TotalFailed),
+            Indication::TotalFailed
+        );
     }
 }

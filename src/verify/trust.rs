@@ -81,7 +81,10 @@ impl TrustStore {
         let crl_dir = dir.join("crl");
         if crl_dir.is_dir() {
             for path in list(&crl_dir)? {
-                if matches!(path.extension().and_then(|e| e.to_str()), Some("crl" | "pem")) {
+                if matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("crl" | "pem")
+                ) {
                     crls.extend(read_crls(&path)?);
                 }
             }
