@@ -10,6 +10,7 @@
 
 mod chain;
 mod changes;
+mod document;
 mod pdf;
 pub mod report;
 mod tokens;

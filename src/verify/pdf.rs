@@ -20,11 +20,12 @@
 //! Document time-stamps (`/SubFilter /ETSI.RFC3161`, EN 319 142-1 §5.4.3)
 //! are validated the same way with the token in place of the CMS.
 
-use lopdf::{Document, Object};
+use lopdf::Document;
 use time::OffsetDateTime;
 
 use super::chain::{self, ChainStatus, Purpose};
 use super::changes;
+use super::document::{dss, revision_ends};
 use super::report::{
     DocumentReport, Indication, Report, SignatureReport, SubIndication, TimestampReport,
 };
@@ -35,8 +36,6 @@ use crate::pdf::{self, SignatureInfo};
 
 /// Larger documents are refused with FORMAT_FAILURE.
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024 * 1024;
-/// Larger `/DSS` entries are not read.
-const MAX_DSS_ENTRY: usize = 4 * 1024 * 1024;
 
 /// Validates every signature of `bytes` at `at` against `store`.
 pub fn verify_pdf(bytes: &[u8], store: &TrustStore, at: OffsetDateTime) -> Report {
@@ -452,58 +451,6 @@ fn chain_verdict(status: &ChainStatus, poe: bool) -> Option<(Indication, SubIndi
         ChainStatus::Constraints(_) => (Indeterminate, SubIndication::ChainConstraintsFailure),
         ChainStatus::RevocationUnknown(_) => (Indeterminate, SubIndication::TryLater),
     })
-}
-
-/// The end of every revision: after each `%%EOF` that closes a `startxref`.
-fn revision_ends(bytes: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = find(&bytes[from..], b"%%EOF") {
-        let at = from + i;
-        let eof = at + 5;
-        let window = &bytes[at.saturating_sub(64)..at];
-        if find(window, b"startxref").is_some() {
-            let eol = match &bytes[eof..] {
-                [b'\r', b'\n', ..] => eof + 2,
-                [b'\n' | b'\r', ..] => eof + 1,
-                _ => eof,
-            };
-            out.push((eof, eol));
-        }
-        from = eof;
-    }
-    out
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Certificates and CRLs of the final `/DSS` (EN 319 142-1 §5.4.2).
-fn dss(doc: &Document) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-    let read = |key: &[u8]| -> Vec<Vec<u8>> {
-        let Ok(catalog) = doc.catalog() else {
-            return Vec::new();
-        };
-        let Ok((_, Object::Dictionary(dss))) = catalog.get(b"DSS").and_then(|o| doc.dereference(o))
-        else {
-            return Vec::new();
-        };
-        let Ok((_, Object::Array(items))) = dss.get(key).and_then(|o| doc.dereference(o)) else {
-            return Vec::new();
-        };
-        items
-            .iter()
-            .filter_map(|item| match doc.dereference(item) {
-                Ok((_, Object::Stream(s))) => s
-                    .decompressed_content_with_limit(MAX_DSS_ENTRY)
-                    .ok()
-                    .or_else(|| s.dict.get(b"Filter").is_err().then(|| s.content.clone())),
-                _ => None,
-            })
-            .collect()
-    };
-    (read(b"Certs"), read(b"CRLs"))
 }
 
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
