@@ -23,3 +23,4 @@ pub mod server;
 pub mod store;
 pub mod timestamp;
 pub mod transparency;
+pub mod verify;

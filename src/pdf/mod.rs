@@ -31,3 +31,4 @@ pub use dss::append_dss;
 pub use error::PdfError;
 pub use inspect::{SignatureInfo, signatures};
 pub use signature::{PreparedSignature, SignatureKind, SignatureRequest, prepare};
+pub(crate) use update::load;

@@ -1,0 +1,273 @@
+//! X.509 certificate validation (ETSI EN 319 102-1 §5.2.6, RFC 5280 §6) with
+//! rustls-webpki: a path from the certificate to a trust anchor, every
+//! certificate valid at the validation time, and revocation checked with CRLs
+//! (RFC 5280 §5) for every CA in the path (`RevocationCheckDepth::Chain`,
+//! unknown status denied, expired CRLs refused).
+//!
+//! A revocation that happened after the validation time does not count at
+//! that time: when the validation time is a proof of existence (a trusted
+//! time-stamp, EN 319 102-1 §5.6.2.4), a seal revoked later still validates.
+
+use rustls_pki_types::{CertificateDer, UnixTime};
+use time::OffsetDateTime;
+use webpki::{
+    CertRevocationList, EndEntityCert, ExpirationPolicy, KeyPurposeIdIter, OwnedCertRevocationList,
+    RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
+};
+use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::revocation_list::CertificateRevocationList;
+
+use super::trust::TrustStore;
+
+/// What the certificate is validated for; the leaf's EKU is checked here
+/// because webpki applies an EKU requirement to every certificate of the path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// Signing documents: any EKU that does not exclude it.
+    Signing,
+    /// A TSA: extended key usage id-kp-timeStamping (RFC 3161 §2.3).
+    TimeStamping,
+}
+
+/// The outcome of certificate validation at one time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ChainStatus {
+    /// A path to an anchor exists and nothing in it is revoked at the time.
+    Valid,
+    /// Valid at the time; the certificate was revoked later, at this time.
+    ValidRevokedLater(OffsetDateTime),
+    /// A certificate of the path is revoked (when, if known).
+    Revoked(Option<OffsetDateTime>),
+    /// A certificate of the path had expired at the time.
+    Expired,
+    /// A certificate of the path was not yet valid at the time.
+    NotYetValid,
+    /// No path to a trust anchor.
+    NoChain(String),
+    /// The path breaks a constraint (usage, basic constraints, EKU, …).
+    Constraints(String),
+    /// Revocation status unknown (no CRL, or an expired one).
+    RevocationUnknown(String),
+}
+
+/// Validates `leaf` at `at` against `store`, with extra certificates and CRLs
+/// from the document (CMS certificates, `/DSS`).
+pub(crate) fn validate(
+    store: &TrustStore,
+    leaf: &[u8],
+    extra_certs: &[Vec<u8>],
+    extra_crls: &[Vec<u8>],
+    at: OffsetDateTime,
+    purpose: Purpose,
+) -> ChainStatus {
+    if let Err(why) = check_leaf_eku(leaf, purpose) {
+        return ChainStatus::Constraints(why);
+    }
+    let candidates: Vec<&[u8]> = store
+        .anchors()
+        .iter()
+        .chain(store.intermediates())
+        .chain(extra_certs)
+        .map(Vec::as_slice)
+        .collect();
+    let crls = authentic_crls(store.crls().iter().chain(extra_crls), &candidates);
+    match run(store, leaf, extra_certs, &crls, at, true) {
+        Err(webpki::Error::CertRevoked) => {
+            let when = revocation_time(leaf, &crls);
+            match when {
+                Some(when) if when > at => match run(store, leaf, extra_certs, &crls, at, false) {
+                    Ok(()) => ChainStatus::ValidRevokedLater(when),
+                    Err(e) => map_error(e),
+                },
+                _ => ChainStatus::Revoked(when),
+            }
+        }
+        Ok(()) => ChainStatus::Valid,
+        Err(e) => map_error(e),
+    }
+}
+
+fn map_error(e: webpki::Error) -> ChainStatus {
+    use webpki::Error as E;
+    match e {
+        E::CertExpired { .. } => ChainStatus::Expired,
+        E::CertNotValidYet { .. } => ChainStatus::NotYetValid,
+        E::CertRevoked => ChainStatus::Revoked(None),
+        E::UnknownIssuer => ChainStatus::NoChain("no path to a trust anchor".into()),
+        E::UnknownRevocationStatus => {
+            ChainStatus::RevocationUnknown("no CRL for a certificate of the path".into())
+        }
+        E::CrlExpired { .. } => {
+            ChainStatus::RevocationUnknown("the CRL is past its nextUpdate".into())
+        }
+        other => ChainStatus::Constraints(format!("{other:?}")),
+    }
+}
+
+/// Accepts every EKU: webpki calls this for each certificate of the path and
+/// CAs may carry EKUs of their own. The leaf's EKU is checked in [`check_leaf_eku`].
+struct AnyEku;
+
+impl webpki::ExtendedKeyUsageValidator for AnyEku {
+    fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        for id in iter {
+            id?;
+        }
+        Ok(())
+    }
+}
+
+fn run(
+    store: &TrustStore,
+    leaf: &[u8],
+    extra_certs: &[Vec<u8>],
+    crls: &[CertRevocationList<'static>],
+    at: OffsetDateTime,
+    check_revocation: bool,
+) -> Result<(), webpki::Error> {
+    let leaf_der = CertificateDer::from(leaf);
+    let cert = EndEntityCert::try_from(&leaf_der)?;
+    let anchor_ders: Vec<CertificateDer<'_>> = store
+        .anchors()
+        .iter()
+        .map(|a| CertificateDer::from(a.as_slice()))
+        .collect();
+    let anchors: Vec<_> = anchor_ders
+        .iter()
+        .filter_map(|a| webpki::anchor_from_trusted_cert(a).ok())
+        .collect();
+    let intermediates: Vec<CertificateDer<'_>> = store
+        .intermediates()
+        .iter()
+        .chain(extra_certs)
+        .filter(|c| c.as_slice() != leaf)
+        .map(|c| CertificateDer::from(c.as_slice()))
+        .collect();
+    let refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
+    let revocation = if check_revocation {
+        match RevocationOptionsBuilder::new(&refs) {
+            Ok(builder) => Some(
+                builder
+                    .with_depth(RevocationCheckDepth::Chain)
+                    .with_status_policy(UnknownStatusPolicy::Deny)
+                    .with_expiration_policy(ExpirationPolicy::Enforce)
+                    .build(),
+            ),
+            Err(_) => return Err(webpki::Error::UnknownRevocationStatus),
+        }
+    } else {
+        None
+    };
+    let seconds = u64::try_from(at.unix_timestamp()).unwrap_or(0);
+    let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds));
+    cert.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &anchors,
+        &intermediates,
+        time,
+        AnyEku,
+        revocation,
+        None,
+    )
+    .map(|_| ())
+}
+
+/// The CRLs whose signature verifies with the key of a certificate named as
+/// their issuer, newest first (webpki uses the first authoritative CRL).
+fn authentic_crls<'a>(
+    crls: impl Iterator<Item = &'a Vec<u8>>,
+    candidates: &[&[u8]],
+) -> Vec<CertRevocationList<'static>> {
+    let issuers: Vec<X509Certificate<'_>> = candidates
+        .iter()
+        .filter_map(|der| X509Certificate::from_der(der).ok().map(|(_, c)| c))
+        .collect();
+    let mut found: Vec<(i64, Vec<u8>)> = Vec::new();
+    for der in crls {
+        let Ok((_, crl)) = CertificateRevocationList::from_der(der) else {
+            continue;
+        };
+        let signed = issuers.iter().any(|issuer| {
+            issuer.subject().as_raw() == crl.issuer().as_raw()
+                && crl.verify_signature(issuer.public_key()).is_ok()
+        });
+        if signed && !found.iter().any(|(_, d)| d == der) {
+            found.push((crl.last_update().timestamp(), der.clone()));
+        }
+    }
+    found.sort_by_key(|(this_update, _)| std::cmp::Reverse(*this_update));
+    found
+        .into_iter()
+        .filter_map(|(_, der)| OwnedCertRevocationList::from_der(&der).ok())
+        .map(CertRevocationList::Owned)
+        .collect()
+}
+
+/// The earliest revocation date of `leaf` in CRLs of its issuer.
+fn revocation_time(leaf: &[u8], crls: &[CertRevocationList<'_>]) -> Option<OffsetDateTime> {
+    let (_, cert) = X509Certificate::from_der(leaf).ok()?;
+    crls.iter()
+        .filter(|crl| crl.issuer() == cert.issuer().as_raw())
+        .filter_map(|crl| crl.find_serial(cert.raw_serial()).ok().flatten())
+        .filter_map(|entry| {
+            let seconds = entry.revocation_date.as_secs();
+            OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).ok()?).ok()
+        })
+        .min()
+}
+
+/// The leaf's own EKU: a TSA needs id-kp-timeStamping; a signer must not be
+/// a TSA-only certificate.
+fn check_leaf_eku(leaf: &[u8], purpose: Purpose) -> Result<(), String> {
+    let (_, cert) =
+        X509Certificate::from_der(leaf).map_err(|e| format!("unreadable certificate: {e}"))?;
+    let eku = cert
+        .extended_key_usage()
+        .map_err(|e| format!("malformed extended key usage: {e}"))?
+        .map(|ext| ext.value.clone());
+    match (purpose, eku) {
+        (Purpose::TimeStamping, Some(eku)) if eku.time_stamping => Ok(()),
+        (Purpose::TimeStamping, _) => {
+            Err("the TSA certificate lacks extended key usage timeStamping".into())
+        }
+        (Purpose::Signing, Some(eku)) if eku.time_stamping && eku.other.is_empty() && !eku.any => {
+            let only_ts = !(eku.server_auth
+                || eku.client_auth
+                || eku.code_signing
+                || eku.email_protection
+                || eku.ocsp_signing);
+            if only_ts {
+                Err("a time-stamping certificate cannot sign documents".into())
+            } else {
+                Ok(())
+            }
+        }
+        (Purpose::Signing, _) => Ok(()),
+    }
+}
+
+/// Who a certificate names, for the report.
+pub(crate) fn signer_of(der: &[u8]) -> Option<super::report::Signer> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let subject = cert.subject();
+    let first = |oid: &x509_parser::der_parser::oid::Oid<'_>| {
+        subject
+            .iter_by_oid(oid)
+            .next()
+            .and_then(|a| a.as_str().ok())
+            .map(str::to_string)
+    };
+    use x509_parser::oid_registry::{OID_X509_COMMON_NAME, OID_X509_ORGANIZATION_NAME};
+    let organization_identifier = x509_parser::der_parser::oid!(2.5.4.97);
+    let serial_number = x509_parser::der_parser::oid!(2.5.4.5);
+    Some(super::report::Signer {
+        subject: subject
+            .to_string_with_registry(x509_parser::objects::oid_registry())
+            .unwrap_or_else(|_| subject.to_string()),
+        organization: first(&OID_X509_ORGANIZATION_NAME),
+        organization_identifier: first(&organization_identifier),
+        serial: hex::encode(cert.raw_serial()),
+        seal_code: first(&serial_number),
+        common_name: first(&OID_X509_COMMON_NAME),
+    })
+}

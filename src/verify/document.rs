@@ -1,0 +1,81 @@
+//! The document-level facts a PAdES verifier reads: where each revision ends
+//! (ISO 32000-1 §7.5.6, every incremental update closes with `startxref` and
+//! `%%EOF`) and the validation data of the `/DSS` (ETSI EN 319 142-1 §5.4.2).
+
+use lopdf::{Document, Object};
+
+/// Larger `/DSS` entries are not read.
+const MAX_DSS_ENTRY: usize = 4 * 1024 * 1024;
+
+/// The end of every revision: after each `%%EOF` that closes a `startxref`.
+pub(super) fn revision_ends(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = find(&bytes[from..], b"%%EOF") {
+        let at = from + i;
+        let eof = at + 5;
+        // `startxref`, the offset, `%%EOF`: nothing else in between.
+        let before = bytes[..at].trim_ascii_end();
+        let digits = before
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let keyword = before[..before.len() - digits].trim_ascii_end();
+        if digits > 0 && keyword.ends_with(b"startxref") {
+            let eol = match &bytes[eof..] {
+                [b'\r', b'\n', ..] => eof + 2,
+                [b'\n' | b'\r', ..] => eof + 1,
+                _ => eof,
+            };
+            out.push((eof, eol));
+        }
+        from = eof;
+    }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Certificates and CRLs of the final `/DSS` (EN 319 142-1 §5.4.2).
+pub(super) fn dss(doc: &Document) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let read = |key: &[u8]| -> Vec<Vec<u8>> {
+        let Ok(catalog) = doc.catalog() else {
+            return Vec::new();
+        };
+        let Ok((_, Object::Dictionary(dss))) = catalog.get(b"DSS").and_then(|o| doc.dereference(o))
+        else {
+            return Vec::new();
+        };
+        let Ok((_, Object::Array(items))) = dss.get(key).and_then(|o| doc.dereference(o)) else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| match doc.dereference(item) {
+                Ok((_, Object::Stream(s))) => s
+                    .decompressed_content_with_limit(MAX_DSS_ENTRY)
+                    .ok()
+                    .or_else(|| s.dict.get(b"Filter").is_err().then(|| s.content.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    (read(b"Certs"), read(b"CRLs"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::revision_ends;
+
+    #[test]
+    fn revisions_end_at_eof_markers_after_startxref_only() {
+        let pdf = b"%PDF-1.7\nstartxref\n9\n%%EOF\nstream %%EOF endstream\nstartxref\n40\n%%EOF";
+        let ends = revision_ends(pdf);
+        assert_eq!(ends.len(), 2, "the %%EOF inside a stream is not a revision");
+        assert_eq!(ends[0].1, ends[0].0 + 1);
+        assert_eq!(ends[1], (pdf.len(), pdf.len()));
+    }
+}

@@ -1,0 +1,201 @@
+//! The verifier's trust store: the anchors, the certificates that may help to
+//! build a path, and the CRLs (RFC 5280 §6, §5) — read from a trust bundle
+//! directory as govseal publishes it (`root.pem`, `issuing-ca.pem`,
+//! `tsa.pem`, `crl/*.crl`) or from any directory laid out the same way.
+//!
+//! The trust anchors are the certificates in `root.pem` (ETSI EN 319 102-1
+//! §5.2.5: the trust anchors are an input of X.509 certificate validation);
+//! every other `*.pem`, `*.crt` or `*.cer` file holds candidate
+//! intermediates, which confer no trust of their own.
+
+use std::path::{Path, PathBuf};
+
+/// Why a trust bundle directory could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's complaint.
+        source: std::io::Error,
+    },
+    /// A file holds no certificate or CRL that can be decoded.
+    #[error("{path} holds no usable {what}")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+        /// `certificate` or `CRL`.
+        what: &'static str,
+    },
+    /// The bundle names no trust anchor.
+    #[error("no trust anchor: {0} is missing or empty")]
+    NoAnchor(PathBuf),
+}
+
+/// Trust anchors, intermediates and CRLs, all DER.
+#[derive(Clone, Debug, Default)]
+pub struct TrustStore {
+    anchors: Vec<Vec<u8>>,
+    intermediates: Vec<Vec<u8>>,
+    crls: Vec<Vec<u8>>,
+}
+
+impl TrustStore {
+    /// A store from its parts (DER certificates and CRLs).
+    pub fn from_parts(
+        anchors: Vec<Vec<u8>>,
+        intermediates: Vec<Vec<u8>>,
+        crls: Vec<Vec<u8>>,
+    ) -> TrustStore {
+        TrustStore {
+            anchors,
+            intermediates,
+            crls,
+        }
+    }
+
+    /// Reads a bundle directory: anchors from `root.pem`, intermediates from
+    /// the other certificate files at its top level, CRLs (DER or PEM) from
+    /// `crl/`. A missing `crl/` is allowed (revocation will then be unknown
+    /// unless the document carries CRLs).
+    pub fn load(dir: &Path) -> Result<TrustStore, TrustError> {
+        let root = dir.join("root.pem");
+        let anchors = read_pem_certs(&root).map_err(|e| match e {
+            TrustError::Io { .. } => TrustError::NoAnchor(root.clone()),
+            other => other,
+        })?;
+        let mut intermediates = Vec::new();
+        for path in list(dir)? {
+            let is_cert = matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("pem" | "crt" | "cer")
+            );
+            if is_cert && path != root {
+                intermediates.extend(read_pem_certs(&path)?);
+            }
+        }
+        let mut crls = Vec::new();
+        let crl_dir = dir.join("crl");
+        if crl_dir.is_dir() {
+            for path in list(&crl_dir)? {
+                if matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("crl" | "pem")
+                ) {
+                    crls.extend(read_crls(&path)?);
+                }
+            }
+        }
+        Ok(TrustStore {
+            anchors,
+            intermediates,
+            crls,
+        })
+    }
+
+    /// The trust anchors (DER).
+    pub fn anchors(&self) -> &[Vec<u8>] {
+        &self.anchors
+    }
+
+    /// Candidate intermediate certificates (DER).
+    pub fn intermediates(&self) -> &[Vec<u8>] {
+        &self.intermediates
+    }
+
+    /// CRLs (DER).
+    pub fn crls(&self) -> &[Vec<u8>] {
+        &self.crls
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrustError + '_ {
+    move |source| TrustError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The regular files of `dir`, sorted so that loading is deterministic.
+fn list(dir: &Path) -> Result<Vec<PathBuf>, TrustError> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        if path.is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn read_pem_certs(path: &Path) -> Result<Vec<Vec<u8>>, TrustError> {
+    let bytes = std::fs::read(path).map_err(io(path))?;
+    let certs: Vec<Vec<u8>> = match pem::parse_many(&bytes) {
+        Ok(blocks) if !blocks.is_empty() => blocks
+            .into_iter()
+            .filter(|b| b.tag() == "CERTIFICATE")
+            .map(pem::Pem::into_contents)
+            .collect(),
+        _ if bytes.first() == Some(&0x30) => vec![bytes],
+        _ => Vec::new(),
+    };
+    if certs.is_empty() {
+        return Err(TrustError::Empty {
+            path: path.to_path_buf(),
+            what: "certificate",
+        });
+    }
+    Ok(certs)
+}
+
+fn read_crls(path: &Path) -> Result<Vec<Vec<u8>>, TrustError> {
+    let bytes = std::fs::read(path).map_err(io(path))?;
+    if bytes.first() == Some(&0x30) {
+        return Ok(vec![bytes]);
+    }
+    let crls: Vec<Vec<u8>> = pem::parse_many(&bytes)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|b| b.tag() == "X509 CRL")
+        .map(pem::Pem::into_contents)
+        .collect();
+    if crls.is_empty() {
+        return Err(TrustError::Empty {
+            path: path.to_path_buf(),
+            what: "CRL",
+        });
+    }
+    Ok(crls)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_anchor_intermediates_and_crls_and_requires_a_root() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            TrustStore::load(dir.path()),
+            Err(TrustError::NoAnchor(_))
+        ));
+        let pem = |der: &[u8]| pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()));
+        std::fs::write(dir.path().join("root.pem"), pem(&[0x30, 1, 0])).unwrap();
+        std::fs::write(dir.path().join("issuing-ca.pem"), pem(&[0x30, 1, 1])).unwrap();
+        std::fs::create_dir(dir.path().join("crl")).unwrap();
+        std::fs::write(dir.path().join("crl/root.crl"), [0x30, 1, 2]).unwrap();
+        let store = TrustStore::load(dir.path()).unwrap();
+        assert_eq!(store.anchors(), &[vec![0x30, 1, 0]]);
+        assert_eq!(store.intermediates(), &[vec![0x30, 1, 1]]);
+        assert_eq!(store.crls(), &[vec![0x30, 1, 2]]);
+        std::fs::write(dir.path().join("tsa.pem"), "not a certificate").unwrap();
+        assert!(matches!(
+            TrustStore::load(dir.path()),
+            Err(TrustError::Empty { .. })
+        ));
+    }
+}

@@ -1,0 +1,411 @@
+//! The verification engine on real govseal output: stamped PDFs pass, and
+//! each attack class on PDF signatures (Mladenov et al., NDSS 2019; Mainka
+//! et al., NDSS 2021) does not. Also `govseal verify` exit codes.
+
+mod common;
+
+use std::process::Command;
+
+use common::{TestApp, spawn_app};
+use govseal::verify::{Indication, Report, SubIndication, TrustStore, verify_pdf};
+use serde_json::{Value, json};
+
+use time::OffsetDateTime;
+
+/// A one-page A4 PDF with a classic cross-reference table, written with pdf-writer.
+fn plain_pdf(text: &str) -> Vec<u8> {
+    use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+    let mut pdf = Pdf::new();
+    let (catalog, pages, page, font, content) = (
+        Ref::new(1),
+        Ref::new(2),
+        Ref::new(3),
+        Ref::new(4),
+        Ref::new(5),
+    );
+    pdf.catalog(catalog).pages(pages);
+    pdf.pages(pages).kids([page]).count(1);
+    let mut p = pdf.page(page);
+    p.media_box(Rect::new(0.0, 0.0, 595.0, 842.0))
+        .parent(pages)
+        .contents(content);
+    p.resources().fonts().pair(Name(b"F1"), font);
+    p.finish();
+    pdf.type1_font(font).base_font(Name(b"Helvetica"));
+    let mut c = Content::new();
+    c.begin_text()
+        .set_font(Name(b"F1"), 14.0)
+        .next_line(72.0, 760.0)
+        .show(Str(text.as_bytes()))
+        .end_text();
+    pdf.stream(content, &c.finish());
+    pdf.finish()
+}
+
+struct Department {
+    _id: String,
+    seal_id: String,
+    token: String,
+}
+
+async fn department_with_seal(app: &TestApp, name: &str) -> Department {
+    let d = app.create_department(name).await;
+    let id = d["id"].as_str().unwrap().to_string();
+    let token = app.create_client(&id, &["seals:manage", "stamp"]).await;
+    let r = app
+        .post(
+            "/v1/seals",
+            Some(&token),
+            &json!({ "department_id": id, "type": "approval" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let seal: Value = r.json().await.unwrap();
+    Department {
+        _id: id,
+        seal_id: seal["id"].as_str().unwrap().to_string(),
+        token,
+    }
+}
+
+async fn stamp(
+    app: &TestApp,
+    token: &str,
+    pdf: Vec<u8>,
+    fields: &[(&str, &str)],
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(pdf)
+            .file_name("doc.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let mut req = app
+        .http
+        .post(format!("{}/v1/stamp", app.url))
+        .bearer_auth(token)
+        .multipart(form);
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    req.send().await.unwrap()
+}
+
+async fn stamped(app: &TestApp, dept: &Department, pdf: Vec<u8>, x: &str) -> Vec<u8> {
+    let r = stamp(
+        app,
+        &dept.token,
+        pdf,
+        &[
+            ("seal_id", &dept.seal_id),
+            ("page", "1"),
+            ("x", x),
+            ("y", "150"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    r.bytes().await.unwrap().to_vec()
+}
+
+fn check(app: &TestApp, pdf: &[u8]) -> Report {
+    let store = TrustStore::load(&app.certs()).expect("trust bundle");
+    verify_pdf(pdf, &store, OffsetDateTime::now_utc())
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len())
+        .position(|w| w == needle)
+        .expect("needle")
+}
+
+/// Appends an incremental update with the given raw objects (classic xref).
+fn append_update(pdf: &[u8], objects: &[(u32, String)]) -> Vec<u8> {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let size = doc.trailer.get(b"Size").unwrap().as_i64().unwrap();
+    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+    let at = pdf.windows(9).rposition(|w| w == b"startxref").unwrap() + 9;
+    let prev: String = String::from_utf8_lossy(&pdf[at..])
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let mut out = pdf.to_vec();
+    let mut xref = String::from("xref\n");
+    for (num, body) in objects {
+        xref.push_str(&format!("{num} 1\n{:010} 00000 n\r\n", out.len()));
+        out.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
+    }
+    let xref_at = out.len();
+    out.extend_from_slice(xref.as_bytes());
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {size} /Root {} {} R /Prev {prev} >>\nstartxref\n{xref_at}\n%%EOF\n",
+            root.0, root.1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// A minimal PDF object writer for the attack updates.
+fn write(o: &lopdf::Object) -> String {
+    use lopdf::Object::*;
+    match o {
+        Null => "null".into(),
+        Boolean(b) => b.to_string(),
+        Integer(i) => i.to_string(),
+        Real(r) => r.to_string(),
+        Name(n) => format!("/{}", std::string::String::from_utf8_lossy(n)),
+        String(s, _) => format!("<{}>", hex::encode(s)),
+        Reference((n, g)) => format!("{n} {g} R"),
+        Array(a) => format!("[{}]", a.iter().map(write).collect::<Vec<_>>().join(" ")),
+        Dictionary(d) => format!(
+            "<< {} >>",
+            d.iter()
+                .map(|(k, v)| format!("/{} {}", std::string::String::from_utf8_lossy(k), write(v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        other => panic!("cannot write {other:?}"),
+    }
+}
+
+fn sig(report: &Report, i: usize) -> (Indication, Option<SubIndication>) {
+    (
+        report.signatures[i].indication,
+        report.signatures[i].sub_indication,
+    )
+}
+
+#[tokio::test]
+async fn stamped_pdfs_pass_and_every_attack_class_fails() {
+    let app = spawn_app().await;
+    let first = department_with_seal(&app, "福州市行政审批局").await;
+    let second = department_with_seal(&app, "福州市卫生健康委员会").await;
+    let once = stamped(&app, &first, plain_pdf("Approval"), "200").await;
+
+    // B-LT by govseal: TOTAL-PASSED, signer and time-stamp reported.
+    let report = check(&app, &once);
+    assert_eq!(
+        report.indication,
+        Indication::TotalPassed,
+        "{}",
+        report.summary()
+    );
+    let s = &report.signatures[0];
+    assert_eq!(report.document.revisions, 3, "original, signature, DSS");
+    assert!(
+        !s.covers_whole_document,
+        "the DSS update follows the signature"
+    );
+    assert!(s.timestamp.as_ref().is_some_and(|t| t.valid), "{s:?}");
+    assert!(s.signer.as_ref().unwrap().subject.contains("CN="), "{s:?}");
+    assert_eq!(
+        s.revision,
+        Some(1),
+        "signature covers the revision after the original"
+    );
+
+    // Joint approval: both signatures pass; the first is covered by later revisions.
+    let twice = stamped(&app, &second, once.clone(), "400").await;
+    let report = check(&app, &twice);
+    assert_eq!(
+        report.indication,
+        Indication::TotalPassed,
+        "{}",
+        report.summary()
+    );
+    assert_eq!(report.signatures.len(), 2);
+    assert!(!report.signatures[0].covers_whole_document);
+
+    // Incremental saving attack: the page's content stream replaced after stamping.
+    let doc = lopdf::Document::load_mem(&once).unwrap();
+    let page = *doc.get_pages().get(&1).unwrap();
+    let contents = doc
+        .get_dictionary(page)
+        .unwrap()
+        .get(b"Contents")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    let text = "BT /F1 14 Tf 72 760 Td (Rejected) Tj ET";
+    let isa = append_update(
+        &once,
+        &[(
+            contents.0,
+            format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        )],
+    );
+    let report = check(&app, &isa);
+    assert_ne!(
+        report.indication,
+        Indication::TotalPassed,
+        "{}",
+        report.summary()
+    );
+    assert_eq!(
+        sig(&report, 0),
+        (
+            Indication::Indeterminate,
+            Some(SubIndication::SigConstraintsFailure)
+        )
+    );
+    assert!(
+        report.signatures[0]
+            .findings
+            .iter()
+            .any(|f| f.contains(&format!("object {} 0 R", contents.0))),
+        "{:?}",
+        report.signatures[0].findings
+    );
+
+    // Shadow attack (hide-and-replace): a new annotation over the page.
+    let mut page_dict = doc.get_dictionary(page).unwrap().clone();
+    let annots = page_dict.get(b"Annots").unwrap().clone();
+    let mut annots = match annots {
+        lopdf::Object::Reference(id) => doc.get_object(id).unwrap().as_array().unwrap().clone(),
+        other => other.as_array().unwrap().clone(),
+    };
+    let size = doc.trailer.get(b"Size").unwrap().as_i64().unwrap() as u32;
+    annots.push(lopdf::Object::Reference((size, 0)));
+    page_dict.set("Annots", annots);
+    let page_bytes = write(&lopdf::Object::Dictionary(page_dict));
+    let shadow = append_update(
+        &once,
+        &[
+            (page.0, page_bytes),
+            (
+                size,
+                "<< /Type /Annot /Subtype /FreeText /Rect [72 700 300 800] /Contents (Rejected) >>"
+                    .into(),
+            ),
+        ],
+    );
+    let report = check(&app, &shadow);
+    assert_ne!(
+        report.indication,
+        Indication::TotalPassed,
+        "{}",
+        report.summary()
+    );
+    assert!(
+        report.signatures[0]
+            .findings
+            .iter()
+            .any(|f| f.contains("not a signature")),
+        "{}",
+        report.summary()
+    );
+
+    // A flipped byte inside the signed range: HASH_FAILURE.
+    let mut flipped = once.clone();
+    let at = find(&flipped, b"(Approval)");
+    flipped[at + 1] = b'B';
+    assert_eq!(
+        sig(&check(&app, &flipped), 0),
+        (Indication::TotalFailed, Some(SubIndication::HashFailure))
+    );
+
+    // Signature wrapping: a /ByteRange that leaves bytes unsigned.
+    let info = &govseal::pdf::signatures(&once).unwrap()[0];
+    let [_, a, b, c] = info.byte_range;
+    let mut wrapped = once.clone();
+    let at = find(&wrapped, b"/ByteRange");
+    let end = at + wrapped[at..].iter().position(|&x| x == b']').unwrap() + 1;
+    let old = String::from_utf8_lossy(&wrapped[at..end]).to_string();
+    let mut new = format!("/ByteRange [0 {a} {b} {}", c - 40);
+    while new.len() + 1 < old.len() {
+        new.push(' ');
+    }
+    new.push(']');
+    assert_eq!(new.len(), old.len());
+    wrapped[at..end].copy_from_slice(new.as_bytes());
+    let report = check(&app, &wrapped);
+    assert_ne!(
+        report.indication,
+        Indication::TotalPassed,
+        "{}",
+        report.summary()
+    );
+
+    // Universal signature forgery: empty /Contents, and a CMS from another document.
+    let mut empty = once.clone();
+    for byte in &mut empty[a + 1..b - 1] {
+        *byte = b'0';
+    }
+    let report = check(&app, &empty);
+    assert_eq!(
+        report.indication,
+        Indication::TotalFailed,
+        "{}",
+        report.summary()
+    );
+    let other = stamped(&app, &first, plain_pdf("Other"), "200").await;
+    let other_info = &govseal::pdf::signatures(&other).unwrap()[0];
+    let [_, oa, ob, _] = other_info.byte_range;
+    assert_eq!(ob - oa, b - a, "same placeholder size");
+    let mut foreign = once.clone();
+    foreign[a..b].copy_from_slice(&other[oa..ob]);
+    assert_eq!(
+        sig(&check(&app, &foreign), 0),
+        (Indication::TotalFailed, Some(SubIndication::HashFailure))
+    );
+
+    // A bundle with another root: NO_CERTIFICATE_CHAIN_FOUND.
+    let other_root = rcgen::generate_simple_self_signed(vec!["x".into()]).unwrap();
+    let wrong = TrustStore::from_parts(vec![other_root.cert.der().to_vec()], vec![], vec![]);
+    let report = verify_pdf(&once, &wrong, OffsetDateTime::now_utc());
+    assert_eq!(
+        sig(&report, 0),
+        (
+            Indication::Indeterminate,
+            Some(SubIndication::NoCertificateChainFound)
+        )
+    );
+
+    // Garbage is a FORMAT_FAILURE report, not a panic.
+    let report = check(&app, b"%PDF-1.7\n garbage");
+    assert_eq!(report.sub_indication, Some(SubIndication::FormatFailure));
+
+    // The CLI: exit codes 0, 1 and 2, JSON on request.
+    let dir = app.dir.path();
+    let cli = |file: &str, pdf: &[u8], extra: &[&str]| {
+        let path = dir.join(file);
+        std::fs::write(&path, pdf).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_govseal"))
+            .arg("verify")
+            .arg(&path)
+            .arg("--trust")
+            .arg(app.certs())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ok = cli("ok.pdf", &once, &["--json"]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let json: Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(json["indication"], "TOTAL-PASSED");
+    assert_eq!(json["signatures"][0]["indication"], "TOTAL-PASSED");
+    let bad = cli("flipped.pdf", &flipped, &[]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("HASH_FAILURE"));
+    let isa_out = cli("isa.pdf", &isa, &[]);
+    assert_eq!(
+        isa_out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&isa_out.stdout)
+    );
+}
