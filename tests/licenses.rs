@@ -228,12 +228,15 @@ fn pem_der(pem: &str) -> Vec<u8> {
         .unwrap()
 }
 
+/// A change to a good request body.
+type Mutation = Box<dyn Fn(&mut Value)>;
+
 #[tokio::test]
 async fn every_bad_input_is_refused_naming_the_field() {
     let app = spawn_app().await;
     let d = department_with_seal(&app, "福州市市场监督管理局").await;
     define_business_license(&app, &[&d.id]).await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "fields.rep",
             Box::new(|b| {

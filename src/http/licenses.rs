@@ -31,7 +31,7 @@ pub async fn create_type(
     Caller(caller): Caller,
     ApiJson(input): ApiJson<LicenseTypeDefinition>,
 ) -> Result<(StatusCode, Json<LicenseTypeDefinition>), ApiError> {
-    let created = issue::create_type(&state.db, &caller, input).await?;
+    let created = crate::license::catalogue::create_type(&state.db, &caller, input).await?;
     tracing::info!(code = %created.code, "license type defined");
     Ok((StatusCode::CREATED, Json(created)))
 }

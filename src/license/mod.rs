@@ -1,6 +1,7 @@
 //! The license pillar (统一电子证照): identifiers, license types, issuance,
 //! the signed record and QR payload, and the status snapshot.
 
+pub mod catalogue;
 pub mod certificate_pdf;
 pub mod claims;
 pub mod identifier;
