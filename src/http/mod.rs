@@ -4,6 +4,7 @@
 pub mod auth;
 mod departments;
 pub mod error;
+mod licenses;
 mod seals;
 mod stamp;
 mod trust;
@@ -73,9 +74,12 @@ impl AppState {
         departments::renew_certificate, departments::create_client, departments::list_clients,
         departments::revoke_client, seals::create, seals::get, seals::suspend, seals::reinstate,
         seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa, stamp::stamp, stamp::notice,
+        licenses::create_type, licenses::issue, licenses::list, licenses::get, licenses::record, licenses::pdf,
+        licenses::qr_png_image, licenses::qr_svg_image, licenses::suspend, licenses::reinstate, licenses::revoke,
+        licenses::status_snapshot,
     ),
     modifiers(&BearerAuth),
-    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "trust"))
+    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "licenses"), (name = "trust"))
 )]
 struct ApiDoc;
 
@@ -135,6 +139,17 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/seals/{id}/reinstate", post(seals::reinstate))
         .route("/v1/seals/{id}/revoke", post(seals::revoke))
         .route("/v1/seals/{id}/appearance", get(seals::appearance))
+        .route("/v1/license-types", post(licenses::create_type))
+        .route("/v1/licenses", post(licenses::issue).get(licenses::list))
+        .route("/v1/licenses/{id}", get(licenses::get))
+        .route("/v1/licenses/{id}/record", get(licenses::record))
+        .route("/v1/licenses/{id}/pdf", get(licenses::pdf))
+        .route("/v1/licenses/{id}/qr.png", get(licenses::qr_png_image))
+        .route("/v1/licenses/{id}/qr.svg", get(licenses::qr_svg_image))
+        .route("/v1/licenses/{id}/suspend", post(licenses::suspend))
+        .route("/v1/licenses/{id}/reinstate", post(licenses::reinstate))
+        .route("/v1/licenses/{id}/revoke", post(licenses::revoke))
+        .route("/v1/license-status", get(licenses::status_snapshot))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()
         .merge(api)

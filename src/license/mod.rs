@@ -1,9 +1,15 @@
 //! The license pillar (统一电子证照): identifiers, license types, issuance,
 //! the signed record and QR payload, and the status snapshot.
 
+pub mod catalogue;
+pub mod certificate_pdf;
 pub mod claims;
 pub mod identifier;
+pub mod issue;
+pub mod lifecycle;
 pub mod qr;
 pub mod record;
+pub mod snapshot;
 #[cfg(test)]
 mod testkit;
+pub mod types;

@@ -9,6 +9,7 @@ pub mod certificates;
 pub mod clients;
 pub mod departments;
 pub mod keys;
+pub mod licenses;
 pub mod log;
 pub mod seals;
 pub mod settings;

@@ -1,0 +1,281 @@
+//! `/v1/license-types`, `/v1/licenses` and `/v1/license-status`: defining
+//! license types, issuing licenses, fetching their forms (record, PDF, QR),
+//! changing their status, and the signed status snapshot.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, ApiJson, ErrorBody};
+use crate::access::Principal;
+use crate::license::issue::{self, IssueRequest, LicenseContext};
+use crate::license::lifecycle::{self, LicenseView, PublishedSnapshot, StatusChange};
+use crate::license::qr::{qr_png, qr_svg, qr_url};
+use crate::license::types::LicenseTypeDefinition;
+use crate::outcome::ActionError;
+use crate::store::licenses::Artefact;
+
+/// Defines a license type (platform operator only).
+#[utoipa::path(post, path = "/v1/license-types", tag = "licenses",
+    request_body = LicenseTypeDefinition,
+    responses((status = 201, body = LicenseTypeDefinition), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, description = "the code exists", body = ErrorBody),
+        (status = 422, description = "a field of the definition is invalid (named in the message)", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_type(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(input): ApiJson<LicenseTypeDefinition>,
+) -> Result<(StatusCode, Json<LicenseTypeDefinition>), ApiError> {
+    let created = crate::license::catalogue::create_type(&state.db, &caller, input).await?;
+    tracing::info!(code = %created.code, "license type defined");
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Issues a license: the signed record, the sealed PDF with its QR code and
+/// the row are made in one transaction, and the issuance is logged.
+#[utoipa::path(post, path = "/v1/licenses", tag = "licenses",
+    request_body = IssueRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat a request safely: the same key and body return the same license")),
+    responses((status = 201, body = LicenseView), (status = 401, body = ErrorBody),
+        (status = 403, description = "a seal of another department, no licenses:issue scope, or a department not allowed to issue the type", body = ErrorBody),
+        (status = 404, description = "unknown license type", body = ErrorBody),
+        (status = 409, description = "the seal is suspended, revoked or expired", body = ErrorBody),
+        (status = 422, description = "a field is missing or invalid (named in the message), or the Idempotency-Key was used with another body", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn issue(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<IssueRequest>,
+) -> Result<Response, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map(str::to_string)
+                .map_err(|_| ActionError::invalid("Idempotency-Key", "must be ASCII"))
+        })
+        .transpose()?;
+    let ctx = LicenseContext {
+        db: &state.db,
+        keys: &state.keys,
+        authority: &state.authority,
+        tsa: state.tsa.clone(),
+        public_url: &state.config.public_url,
+    };
+    let issued = issue::issue(&ctx, &caller, input, key).await?;
+    tracing::info!(license = %issued.view.id, actor = %caller.actor(), replayed = issued.replayed, "license issued");
+    let mut response = (StatusCode::CREATED, Json(issued.view)).into_response();
+    if issued.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// Query of the holder listing.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct HolderQuery {
+    /// The holder's resident ID or USCC.
+    pub holder_id: String,
+}
+
+/// A holder's licenses (those of the caller's department; all for the admin).
+#[utoipa::path(get, path = "/v1/licenses", tag = "licenses", params(HolderQuery),
+    responses((status = 200, body = Vec<LicenseView>), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Query(query): Query<HolderQuery>,
+) -> Result<Json<Vec<LicenseView>>, ApiError> {
+    Ok(Json(
+        lifecycle::by_holder(&state.db, &caller, &query.holder_id).await?,
+    ))
+}
+
+/// One license.
+#[utoipa::path(get, path = "/v1/licenses/{id}", tag = "licenses",
+    params(("id" = String, Path, description = "license identifier (GB/T 36904)")),
+    responses((status = 200, body = LicenseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<LicenseView>, ApiError> {
+    let mut conn = state.db.pool.acquire().await.map_err(ActionError::from)?;
+    let row = lifecycle::load(&mut conn, &caller, &id).await?;
+    Ok(Json(lifecycle::view(&mut conn, row).await?))
+}
+
+async fn artefact(
+    state: &AppState,
+    caller: &Principal,
+    id: &str,
+    which: Artefact,
+) -> Result<Vec<u8>, ApiError> {
+    let mut conn = state.db.pool.acquire().await.map_err(ActionError::from)?;
+    lifecycle::load(&mut conn, caller, id).await?;
+    crate::store::licenses::artefact(&mut conn, id, which)
+        .await
+        .map_err(ActionError::from)?
+        .ok_or_else(|| ApiError::not_found(format!("license {id} not found")))
+}
+
+/// The signed record: a tagged COSE_Sign1 (RFC 9052) by the seal's key.
+#[utoipa::path(get, path = "/v1/licenses/{id}/record", tag = "licenses",
+    params(("id" = String, Path, description = "license identifier")),
+    responses((status = 200, content_type = "application/cose", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn record(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let bytes = artefact(&state, &caller, &id, Artefact::Record).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/cose; cose-type=\"cose-sign1\"",
+        )],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The license certificate PDF, sealed and signed (PAdES B-LT).
+#[utoipa::path(get, path = "/v1/licenses/{id}/pdf", tag = "licenses",
+    params(("id" = String, Path, description = "license identifier")),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn pdf(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let bytes = artefact(&state, &caller, &id, Artefact::Pdf).await?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf")], bytes).into_response())
+}
+
+async fn qr_text(state: &AppState, caller: &Principal, id: &str) -> Result<String, ApiError> {
+    let record = artefact(state, caller, id, Artefact::Record).await?;
+    Ok(qr_url(&state.config.public_url, &record))
+}
+
+/// The QR code (PNG, 8 pixels a module): the URL of the verification page carrying the signed summary.
+#[utoipa::path(get, path = "/v1/licenses/{id}/qr.png", tag = "licenses",
+    params(("id" = String, Path, description = "license identifier")),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn qr_png_image(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let text = qr_text(&state, &caller, &id).await?;
+    let png = qr_png(&text, 8).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// The QR code as SVG.
+#[utoipa::path(get, path = "/v1/licenses/{id}/qr.svg", tag = "licenses",
+    params(("id" = String, Path, description = "license identifier")),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn qr_svg_image(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let text = qr_text(&state, &caller, &id).await?;
+    let svg = qr_svg(&text).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// The body of a status change.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    /// Why (required to revoke).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+async fn change(
+    state: AppState,
+    caller: Principal,
+    id: String,
+    change: StatusChange,
+) -> Result<Json<LicenseView>, ApiError> {
+    let view = lifecycle::change(&state.db, &caller, &id, change).await?;
+    tracing::info!(license = %id, status = %view.status, actor = %caller.actor(), "license status changed");
+    if let Err(e) = lifecycle::publish(&state.db, &state.authority, &state.config.certs_dir).await {
+        tracing::warn!(error = %e, "could not publish the license status snapshot");
+    }
+    Ok(Json(view))
+}
+
+/// Suspends a license (valid → suspended).
+#[utoipa::path(post, path = "/v1/licenses/{id}/suspend", tag = "licenses",
+    params(("id" = String, Path, description = "license identifier")), request_body = StatusBody,
+    responses((status = 200, body = LicenseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn suspend(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> Result<Json<LicenseView>, ApiError> {
+    change(state, caller, id, StatusChange::Suspend(body.reason)).await
+}
+
+/// Reinstates a suspended license.
+#[utoipa::path(post, path = "/v1/licenses/{id}/reinstate", tag = "licenses",
+    params(("id" = String, Path, description = "license identifier")), request_body = StatusBody,
+    responses((status = 200, body = LicenseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reinstate(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    ApiJson(_body): ApiJson<StatusBody>,
+) -> Result<Json<LicenseView>, ApiError> {
+    change(state, caller, id, StatusChange::Reinstate).await
+}
+
+/// Revokes a license (terminal); `reason` is required.
+#[utoipa::path(post, path = "/v1/licenses/{id}/revoke", tag = "licenses",
+    params(("id" = String, Path, description = "license identifier")), request_body = StatusBody,
+    responses((status = 200, body = LicenseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> Result<Json<LicenseView>, ApiError> {
+    let reason = body
+        .reason
+        .ok_or_else(|| ActionError::invalid("reason", "is required to revoke"))?;
+    change(state, caller, id, StatusChange::Revoke(reason)).await
+}
+
+/// The license status snapshot (revoked and suspended identifiers,
+/// this-update, next-update), freshly signed by the issuing CA as a
+/// COSE_Sign1; the same is published as `certs/license-status.{cose,json}`.
+#[utoipa::path(get, path = "/v1/license-status", tag = "trust",
+    responses((status = 200, body = PublishedSnapshot)))]
+pub async fn status_snapshot(
+    State(state): State<AppState>,
+) -> Result<Json<PublishedSnapshot>, ApiError> {
+    Ok(Json(
+        lifecycle::publish(&state.db, &state.authority, &state.config.certs_dir).await?,
+    ))
+}

@@ -1,0 +1,56 @@
+//! Defining license types (证照目录, GB/T 36902-2018 catalogue entries): the
+//! platform operator's action that stores a checked [`LicenseTypeDefinition`]
+//! with its issuing departments.
+
+use crate::access::Principal;
+use crate::license::types::LicenseTypeDefinition;
+use crate::outcome::ActionError;
+use crate::store::{self, Database};
+
+/// Defines a license type (admin only).
+pub async fn create_type(
+    db: &Database,
+    caller: &Principal,
+    definition: LicenseTypeDefinition,
+) -> Result<LicenseTypeDefinition, ActionError> {
+    if !matches!(caller, Principal::Admin) {
+        return Err(ActionError::Forbidden(
+            "only the platform operator defines license types".into(),
+        ));
+    }
+    definition.validate()?;
+    let mut tx = db.begin().await?;
+    for (i, id) in definition.issuers.iter().enumerate() {
+        if store::departments::get(&mut tx, id).await?.is_none() {
+            return Err(ActionError::invalid(
+                &format!("issuers[{i}]"),
+                format!("no department {id}"),
+            ));
+        }
+    }
+    let mut issuers = definition.issuers.clone();
+    issuers.sort();
+    issuers.dedup();
+    let row = store::licenses::LicenseTypeRow {
+        code: definition.code.clone(),
+        name_zh: definition.name_zh.clone(),
+        name_en: definition.name_en.clone(),
+        validity_days: i64::from(definition.validity_days),
+        fields_json: serde_json::to_string(&definition.fields).map_err(ActionError::internal)?,
+        created_at: store::now_unix(),
+    };
+    match store::licenses::insert_type(&mut tx, &row, &issuers).await {
+        Err(store::StoreError::Duplicate(_)) => {
+            return Err(ActionError::Conflict {
+                code: "duplicate_license_type",
+                message: format!("license type {} exists", row.code),
+            });
+        }
+        other => other?,
+    }
+    tx.commit().await?;
+    Ok(LicenseTypeDefinition {
+        issuers,
+        ..definition
+    })
+}

@@ -1,0 +1,220 @@
+//! The license certificate (电子证照 版式文件) as an A4 PDF in Chinese, after
+//! the layout the provincial license libraries print (GB/T 36905-2018 §5,
+//! 版式文件 content: title, holder, the type's fields, issuer, dates,
+//! identifier, QR code): the type's name as title, the identifier under it,
+//! a two-column table of labels and values, the validity, the QR code of the
+//! signed summary in the lower left, and the issuer's name with the date in
+//! the lower right, where the seal goes (the seal "压" the issuer's name, as
+//! GB/T 9704-2012 §7.3.5.1 does for official documents).
+//!
+//! Pure: the caller stamps and signs the result (PAdES, see
+//! [`crate::seal::stamping`]'s engine), at [`RenderedDocument::seal_anchor`].
+
+use time::OffsetDateTime;
+
+use super::qr::{QUIET_ZONE, QrError, QrMatrix};
+use crate::document::{
+    A4, Align, DocumentBuilder, FontError, Line, RenderedDocument, Rgb, SealAnchor, TextStyle, mm,
+    wrap,
+};
+
+/// Side of the printed QR code, quiet zone included (≈ 53 mm: at 200 dpi a
+/// version-25 module is 3.5 pixels, which zbar and phone cameras read).
+pub const QR_SIZE_PT: f32 = 150.0;
+
+/// What the certificate shows.
+#[derive(Clone, Debug)]
+pub struct LicenseCertificate<'a> {
+    /// The type's Chinese name, the title (e.g. 营业执照).
+    pub title_zh: &'a str,
+    /// The type's English name, printed under the title when labels in English are wanted.
+    pub title_en: Option<&'a str>,
+    /// The license identifier.
+    pub license_id: &'a str,
+    /// Rows: (Chinese label, English label or none, value), in display order.
+    pub rows: Vec<(&'a str, Option<&'a str>, String)>,
+    /// The issuing department's name.
+    pub issuer_name: &'a str,
+    /// When issued.
+    pub issued_at: OffsetDateTime,
+    /// The QR text (`<public-url>/v/<payload>`).
+    pub qr_text: &'a str,
+}
+
+/// Why the certificate cannot be drawn.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// A value holds a character the font cannot draw.
+    #[error("{field}: the font has no glyph for {character:?}")]
+    UnsupportedCharacter {
+        /// The row's label.
+        field: String,
+        /// The character.
+        character: char,
+    },
+    /// The rows do not fit on one page.
+    #[error("the fields do not fit on one A4 page; shorten the longest values")]
+    TooLong,
+    /// The QR code cannot be made.
+    #[error(transparent)]
+    Qr(#[from] QrError),
+    /// The font failed (a build defect).
+    #[error(transparent)]
+    Font(FontError),
+}
+
+fn font_err(field: &str) -> impl Fn(FontError) -> CertificateError + '_ {
+    move |e| match e {
+        FontError::MissingGlyph { character } => CertificateError::UnsupportedCharacter {
+            field: field.to_string(),
+            character,
+        },
+        other => CertificateError::Font(other),
+    }
+}
+
+/// `2026年11月23日`, in China Standard Time.
+pub fn chinese_date(t: OffsetDateTime) -> String {
+    let d = t.to_offset(time::macros::offset!(+8)).date();
+    format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
+}
+
+const LEFT: f32 = 25.0;
+const LABEL_WIDTH_MM: f32 = 42.0;
+const RIGHT: f32 = 185.0;
+const BODY: f32 = 12.0;
+const PITCH: f32 = 19.0;
+
+impl LicenseCertificate<'_> {
+    /// Draws the certificate.
+    pub fn render(&self) -> Result<RenderedDocument, CertificateError> {
+        let mut document = DocumentBuilder::new().map_err(CertificateError::Font)?;
+        document.set_title(self.title_zh);
+        let body = TextStyle::new(BODY);
+        let value_x = mm(LEFT + LABEL_WIDTH_MM);
+        let value_width = mm(RIGHT) - value_x;
+        let mut wrapped: Vec<Vec<Line>> = Vec::with_capacity(self.rows.len());
+        for (label_zh, _, value) in &self.rows {
+            wrapped.push(
+                wrap(document.font(), value, body, value_width, 0.0).map_err(font_err(label_zh))?,
+            );
+        }
+        let mut page = document.add_page(A4);
+
+        // Double border.
+        page.stroke_rect(
+            mm(12.0),
+            mm(12.0),
+            A4.width - mm(24.0),
+            A4.height - mm(24.0),
+            1.5,
+        );
+        page.stroke_rect(
+            mm(14.0),
+            mm(14.0),
+            A4.width - mm(28.0),
+            A4.height - mm(28.0),
+            0.5,
+        );
+
+        let centre = A4.width / 2.0;
+        let mut y = A4.height - mm(40.0);
+        page.text(
+            centre,
+            y,
+            Align::Center,
+            TextStyle::new(26.0),
+            self.title_zh,
+        )
+        .map_err(font_err("name_zh"))?;
+        if let Some(en) = self.title_en {
+            y -= 20.0;
+            page.text(centre, y, Align::Center, TextStyle::new(12.0), en)
+                .map_err(font_err("name_en"))?;
+        }
+        y -= 24.0;
+        let id_text = format!("证照编号：{}", self.license_id);
+        page.text(centre, y, Align::Center, TextStyle::new(8.0), &id_text)
+            .map_err(font_err("id"))?;
+        y -= 16.0;
+        page.line((mm(LEFT), y), (mm(RIGHT), y), 0.6);
+        y -= 26.0;
+
+        // The table stops above the QR code and the signature block.
+        let floor = mm(25.0) + QR_SIZE_PT + 14.0;
+        for ((label_zh, label_en, _), lines) in self.rows.iter().zip(&wrapped) {
+            let needed = PITCH * lines.len().max(1) as f32 + label_en.map_or(0.0, |_| 4.0);
+            if y - needed < floor {
+                return Err(CertificateError::TooLong);
+            }
+            page.text(mm(LEFT), y, Align::Left, body, label_zh)
+                .map_err(font_err(label_zh))?;
+            if let Some(en) = label_en {
+                page.text(mm(LEFT), y - 11.0, Align::Left, TextStyle::new(7.0), en)
+                    .map_err(font_err(label_zh))?;
+            }
+            for (i, line) in lines.iter().enumerate() {
+                page.line_of_text(value_x, y - PITCH * i as f32, body, line, None)
+                    .map_err(font_err(label_zh))?;
+            }
+            y -= needed;
+        }
+
+        // QR code, lower left: one filled rectangle per run of dark modules.
+        let matrix = QrMatrix::encode(self.qr_text)?;
+        let (qr_x, qr_y) = (mm(LEFT), mm(25.0));
+        let module = QR_SIZE_PT / matrix.width_with_quiet_zone() as f32;
+        page.set_fill_color(Rgb(1.0, 1.0, 1.0));
+        page.fill_rect(qr_x, qr_y, QR_SIZE_PT, QR_SIZE_PT);
+        page.set_fill_color(Rgb::BLACK);
+        let top = qr_y + QR_SIZE_PT;
+        for (row, column, len) in matrix.dark_runs() {
+            page.fill_rect(
+                qr_x + (column + QUIET_ZONE) as f32 * module,
+                top - (row + QUIET_ZONE + 1) as f32 * module,
+                len as f32 * module,
+                module,
+            );
+        }
+        page.text(
+            qr_x + QR_SIZE_PT / 2.0,
+            qr_y - 12.0,
+            Align::Center,
+            TextStyle::new(8.0),
+            "扫码核验 Scan to verify",
+        )
+        .map_err(font_err("qr"))?;
+
+        // Issuer and date, lower right; the seal is centred on the issuer's name.
+        let axis = mm(RIGHT) - mm(30.0);
+        let issuer_y = mm(55.0);
+        page.text(
+            axis,
+            issuer_y,
+            Align::Center,
+            TextStyle::new(14.0),
+            self.issuer_name,
+        )
+        .map_err(font_err("issuer_name"))?;
+        let date = chinese_date(self.issued_at);
+        page.text(
+            axis,
+            issuer_y - 24.0,
+            Align::Center,
+            TextStyle::new(14.0),
+            &date,
+        )
+        .map_err(font_err("date"))?;
+
+        let pdf = document.finish().map_err(CertificateError::Font)?;
+        Ok(RenderedDocument {
+            pdf,
+            seal_anchor: SealAnchor {
+                page: 1,
+                x: axis,
+                y: issuer_y - 4.0,
+            },
+        })
+    }
+}

@@ -1,0 +1,426 @@
+//! Issuing a license (证照签发): one business action that produces the three
+//! forms of a license that must agree — the signed record (COSE_Sign1,
+//! RFC 9052 §4.2, see [`super::record`]), the certificate PDF with the QR
+//! code and the seal, PAdES B-LT signed (ETSI EN 319 142-1 §6), and the
+//! database row — and logs the issuance, all in one transaction, so there is
+//! never a license without its record or a record without its row.
+//!
+//! The identifier (GB/T 36904-2018, [`LicenseId`]) takes the next serial of
+//! (type, issuer) inside that transaction.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+
+use super::certificate_pdf::{CertificateError, LicenseCertificate};
+use super::claims::{LicenseClaims, StatusAtIssue};
+use super::identifier::LicenseId;
+use super::lifecycle::{self, LicenseView, VALID};
+use super::qr::qr_url;
+use super::record::sign_record;
+use super::types::{FieldError, Holder, LicenseTypeDefinition, parse_date};
+use crate::access::{Principal, Scope};
+use crate::authority::{Authority, CaName};
+use crate::identity::Uscc;
+use crate::keystore::{KeyStore, Signer};
+use crate::outcome::ActionError;
+use crate::pades::{
+    self, Level, PadesRequest, Placement, SigningIdentity, TimeStamper, ValidationData,
+};
+use crate::seal::appearance::SealAppearance;
+use crate::seal::registry::ACTIVE;
+use crate::store::{self, Database, licenses::LicenseRow};
+
+/// What issuing needs from the service.
+pub struct LicenseContext<'a> {
+    /// Database.
+    pub db: &'a Database,
+    /// Key store.
+    pub keys: &'a KeyStore,
+    /// PKI.
+    pub authority: &'a Authority,
+    /// The TSA.
+    pub tsa: Arc<dyn TimeStamper>,
+    /// The public base URL (the QR code's verification page).
+    pub public_url: &'a str,
+}
+
+/// A request to issue a license.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    /// The license type code.
+    #[serde(rename = "type")]
+    pub type_code: String,
+    /// The seal that signs (of an issuing department of the type).
+    pub seal_id: String,
+    /// The holder.
+    pub holder: Holder,
+    /// Field values by key: strings (numbers may be JSON numbers).
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// First day of validity, `YYYY-MM-DD` (default: today).
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    /// Last day of validity, `YYYY-MM-DD` (default: from the type's validity; none for long-term types).
+    #[serde(default)]
+    pub valid_until: Option<String>,
+}
+
+/// The outcome of issuing.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    /// The license.
+    pub view: LicenseView,
+    /// True when this answers a repeated Idempotency-Key.
+    pub replayed: bool,
+}
+
+impl From<FieldError> for ActionError {
+    fn from(e: FieldError) -> Self {
+        ActionError::invalid(&e.field, e.message)
+    }
+}
+
+fn day_start(field: &str, s: &str) -> Result<OffsetDateTime, ActionError> {
+    let date =
+        parse_date(s).ok_or_else(|| ActionError::invalid(field, "must be a date YYYY-MM-DD"))?;
+    Ok(date.midnight().assume_offset(time::macros::offset!(+8)))
+}
+
+fn request_hash(request: &IssueRequest) -> Result<String, ActionError> {
+    let bytes = serde_json::to_vec(request).map_err(ActionError::internal)?;
+    Ok(hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        &bytes,
+    )))
+}
+
+async fn replay(
+    ctx: &LicenseContext<'_>,
+    actor: &str,
+    key: &str,
+    request_sha256: &str,
+) -> Result<Option<Issued>, ActionError> {
+    let mut conn = ctx.db.pool.acquire().await?;
+    let Some(row) = store::licenses::by_idempotency_key(&mut conn, actor, key).await? else {
+        return Ok(None);
+    };
+    if row.request_sha256 != request_sha256 {
+        return Err(ActionError::invalid(
+            "Idempotency-Key",
+            "this key was used for a different request",
+        ));
+    }
+    let view = lifecycle::view(&mut conn, row).await?;
+    Ok(Some(Issued {
+        view,
+        replayed: true,
+    }))
+}
+
+/// Issues a license.
+pub async fn issue(
+    ctx: &LicenseContext<'_>,
+    caller: &Principal,
+    request: IssueRequest,
+    idempotency_key: Option<String>,
+) -> Result<Issued, ActionError> {
+    let actor = caller.actor();
+    let request_sha256 = request_hash(&request)?;
+    if let Some(key) = &idempotency_key {
+        if key.is_empty() || key.len() > 200 {
+            return Err(ActionError::invalid(
+                "Idempotency-Key",
+                "must be 1 to 200 characters",
+            ));
+        }
+        if let Some(issued) = replay(ctx, &actor, key, &request_sha256).await? {
+            return Ok(issued);
+        }
+    }
+
+    let mut conn = ctx.db.pool.acquire().await?;
+    let type_row = store::licenses::get_type(&mut conn, &request.type_code)
+        .await?
+        .ok_or_else(|| ActionError::NotFound(format!("license type {}", request.type_code)))?;
+    let definition = lifecycle::definition(&type_row)?;
+    let holder_public_id = request.holder.validate()?;
+    let values = definition.check_values(&request.fields)?;
+
+    let seal = store::seals::get(&mut conn, &request.seal_id)
+        .await?
+        .ok_or_else(|| ActionError::invalid("seal_id", format!("no seal {}", request.seal_id)))?;
+    if !caller.may(&seal.department_id, Scope::LicensesIssue) {
+        return Err(ActionError::Forbidden(
+            "this seal belongs to another department, or the client lacks the licenses:issue scope"
+                .into(),
+        ));
+    }
+    let issuers = store::licenses::type_issuers(&mut conn, &type_row.code).await?;
+    if !issuers.contains(&seal.department_id) {
+        return Err(ActionError::Forbidden(format!(
+            "the seal's department may not issue license type {}",
+            type_row.code
+        )));
+    }
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .map_err(ActionError::internal)?;
+    if seal.status != ACTIVE {
+        return Err(ActionError::Conflict {
+            code: "seal_not_active",
+            message: format!("the seal is {}", seal.status),
+        });
+    }
+    if now.unix_timestamp() < seal.valid_from || now.unix_timestamp() >= seal.valid_until {
+        return Err(ActionError::Conflict {
+            code: "seal_not_valid_now",
+            message: "the seal is outside its validity window".into(),
+        });
+    }
+    let valid_from = match &request.valid_from {
+        Some(s) => day_start("valid_from", s)?,
+        None => now,
+    };
+    let valid_until = match &request.valid_until {
+        Some(s) => Some(day_start("valid_until", s)? + Duration::days(1) - Duration::seconds(1)),
+        None if type_row.validity_days > 0 => {
+            Some(valid_from + Duration::days(type_row.validity_days))
+        }
+        None => None,
+    };
+    if valid_until.is_some_and(|until| until <= valid_from) {
+        return Err(ActionError::invalid(
+            "valid_until",
+            "must be after valid_from",
+        ));
+    }
+
+    let department = store::departments::get(&mut conn, &seal.department_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("department of seal missing")))?;
+    let issuer: Uscc = department.uscc.parse().map_err(ActionError::internal)?;
+    let certificate = store::certificates::get(&mut conn, &seal.certificate_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate missing")))?;
+    if certificate.revoked_at.is_some() {
+        return Err(ActionError::Conflict {
+            code: "seal_not_active",
+            message: "the seal certificate is revoked".into(),
+        });
+    }
+    let sealed = store::keys::get(&mut conn, &certificate.key_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal key missing")))?;
+    drop(conn);
+    let signer: Arc<dyn Signer> = ctx.keys.open(&sealed).map_err(ActionError::internal)?;
+    let appearance = SealAppearance {
+        department_name: department.name.clone(),
+        seal_name: seal.name.clone(),
+        seal_code: Some(seal.code.clone()),
+        diameter_mm: crate::seal::stamping::DEFAULT_SIZE_MM,
+    }
+    .to_pdf()
+    .map_err(|e| ActionError::invalid("seal_id", format!("the seal cannot be drawn: {e}")))?;
+    let mut validation = ValidationData {
+        certificates: vec![
+            certificate.der.clone(),
+            ctx.authority.issuing.certificate.der.clone(),
+            ctx.authority.root.certificate.der.clone(),
+            ctx.authority.tsa.certificate.der.clone(),
+        ],
+        ..ValidationData::default()
+    };
+    for ca in CaName::ALL {
+        validation
+            .crls
+            .push(ctx.authority.fresh_crl(ctx.db, ca).await?.der);
+    }
+    let chain = vec![
+        ctx.authority.issuing.certificate.der.clone(),
+        ctx.authority.root.certificate.der.clone(),
+    ];
+
+    // From here on, the serial is taken: everything happens in this transaction.
+    let mut tx = ctx.db.begin().await?;
+    let serial = store::licenses::next_serial(&mut tx, &type_row.code, issuer.as_str()).await?;
+    let serial = u64::try_from(serial).map_err(ActionError::internal)?;
+    let license_id = LicenseId::new(&type_row.code, &issuer, serial, 1)
+        .map_err(|e| ActionError::invalid("type", e))?;
+    let claims = LicenseClaims {
+        license_id: license_id.clone(),
+        issuer_name: department.name.clone(),
+        seal_code: seal.code.clone(),
+        issued_at: now,
+        valid_from: Some(valid_from),
+        expires_at: valid_until,
+        holder_name: request.holder.name.trim().to_string(),
+        holder_id: holder_public_id,
+        status: StatusAtIssue::Valid,
+        fields: definition.summary(&values),
+    };
+    let public_url = ctx.public_url.to_string();
+    let tsa = ctx.tsa.clone();
+    let cert_der = certificate.der.clone();
+    let field_name = format!("License-{}", seal.code);
+    let signer_name = format!("{}{}", department.name, seal.name);
+    let rows = certificate_rows(&definition, &claims, &request.holder, &values);
+    let (record, pdf) = tokio::task::spawn_blocking(move || -> Result<_, ActionError> {
+        let record = sign_record(&claims, &*signer, &cert_der).map_err(ActionError::internal)?;
+        let qr_text = qr_url(&public_url, &record);
+        let rendered = LicenseCertificate {
+            title_zh: &definition.name_zh,
+            title_en: Some(&definition.name_en),
+            license_id: claims.license_id.as_str(),
+            rows: rows
+                .iter()
+                .map(|(zh, en, v)| (zh.as_str(), en.as_deref(), v.clone()))
+                .collect(),
+            issuer_name: &claims.issuer_name,
+            issued_at: claims.issued_at,
+            qr_text: &qr_text,
+        }
+        .render()
+        .map_err(|e| match e {
+            CertificateError::UnsupportedCharacter { field, character } => ActionError::invalid(
+                &field,
+                format!("the character {character:?} cannot be printed"),
+            ),
+            CertificateError::TooLong => ActionError::invalid("fields", CertificateError::TooLong),
+            CertificateError::Qr(e) => {
+                ActionError::invalid("fields", format!("the QR summary is too large: {e}"))
+            }
+            other => ActionError::internal(other),
+        })?;
+        let half = crate::seal::stamping::DEFAULT_SIZE_MM * 72.0 / 25.4 / 2.0;
+        let anchor = rendered.seal_anchor;
+        let request = PadesRequest {
+            level: Level::BLT,
+            field_name,
+            placement: Some(Placement {
+                page: anchor.page,
+                rect: [
+                    anchor.x - half,
+                    anchor.y - half,
+                    anchor.x + half,
+                    anchor.y + half,
+                ],
+                appearance,
+            }),
+            reason: Some("电子证照签发 License issued".into()),
+            name: Some(signer_name),
+            location: None,
+            signing_time: claims.issued_at,
+        };
+        let identity = SigningIdentity {
+            signer: &*signer,
+            certificate: &cert_der,
+            chain: &chain,
+        };
+        let pdf = pades::sign(&rendered.pdf, &request, &identity, Some(&*tsa), &validation)
+            .map_err(ActionError::internal)?;
+        Ok((record, pdf))
+    })
+    .await
+    .map_err(ActionError::internal)??;
+
+    let fields_json = serde_json::to_string(&values).map_err(ActionError::internal)?;
+    let row = LicenseRow {
+        id: license_id.as_str().to_string(),
+        type_code: type_row.code.clone(),
+        department_id: department.id.clone(),
+        seal_id: seal.id.clone(),
+        holder_name: request.holder.name.trim().to_string(),
+        holder_id_type: request.holder.id_type.as_str().into(),
+        holder_id: request.holder.id.clone(),
+        fields_json,
+        status: VALID.into(),
+        status_reason: None,
+        valid_from: valid_from.unix_timestamp(),
+        valid_until: valid_until.map(OffsetDateTime::unix_timestamp),
+        issued_at: now.unix_timestamp(),
+        updated_at: now.unix_timestamp(),
+        actor: actor.clone(),
+        idempotency_key: idempotency_key.clone(),
+        request_sha256: request_sha256.clone(),
+    };
+    match store::licenses::insert(&mut tx, &row, &record, &pdf).await {
+        Ok(()) => {}
+        Err(store::StoreError::Duplicate(_)) => {
+            // A concurrent request with the same Idempotency-Key won; answer as it did.
+            drop(tx);
+            let key = idempotency_key.as_deref().unwrap_or_default();
+            return replay(ctx, &actor, key, &request_sha256)
+                .await?
+                .ok_or_else(|| {
+                    ActionError::internal(anyhow::anyhow!("idempotency conflict without a license"))
+                });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    crate::transparency::record(
+        &mut tx,
+        crate::transparency::Event {
+            kind: crate::log::EntryKind::LicenseIssued,
+            subject_id: &row.id,
+            department_uscc: Some(&department.uscc),
+            artefact: &record,
+            actor: &row.actor,
+            details: &[
+                (
+                    "pdf_sha256",
+                    &hex::encode(ring::digest::digest(&ring::digest::SHA256, &pdf)),
+                ),
+                ("seal_code", &seal.code),
+                ("type", &row.type_code),
+            ],
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let mut conn = ctx.db.pool.acquire().await?;
+    let view = lifecycle::view(&mut conn, row).await?;
+    Ok(Issued {
+        view,
+        replayed: false,
+    })
+}
+
+/// The rows printed on the certificate: holder, then the type's fields, then validity.
+fn certificate_rows(
+    definition: &LicenseTypeDefinition,
+    claims: &LicenseClaims,
+    holder: &Holder,
+    values: &[(String, String)],
+) -> Vec<(String, Option<String>, String)> {
+    let mut rows = vec![
+        (
+            "持证主体".to_string(),
+            Some("Holder".to_string()),
+            claims.holder_name.clone(),
+        ),
+        (
+            "证件号码".to_string(),
+            Some("Holder ID".to_string()),
+            holder.id.clone(),
+        ),
+    ];
+    for (key, value) in values {
+        if let Some(f) = definition.fields.iter().find(|f| &f.key == key) {
+            rows.push((f.label_zh.clone(), Some(f.label_en.clone()), value.clone()));
+        }
+    }
+    let date = |t: OffsetDateTime| {
+        let d = t.to_offset(time::macros::offset!(+8)).date();
+        format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
+    };
+    let validity = match (claims.valid_from, claims.expires_at) {
+        (Some(from), Some(until)) => format!("{}至{}", date(from), date(until)),
+        (Some(from), None) => format!("{}至长期", date(from)),
+        _ => "长期".into(),
+    };
+    rows.push(("有效期限".into(), Some("Validity".into()), validity));
+    rows
+}

@@ -1,0 +1,264 @@
+//! License types, issued licenses and the serial counter per (type, issuer).
+//! Field definitions and values are stored as JSON text: they are read and
+//! written whole, never queried by part.
+
+use super::{Connection, StoreError};
+
+/// A stored license type.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LicenseTypeRow {
+    /// Type code (USCC + 3 digits).
+    pub code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Default validity in days (0: long-term).
+    pub validity_days: i64,
+    /// The field definitions, JSON.
+    pub fields_json: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// Stores a type and its issuers; a second type with the same code is a duplicate.
+pub async fn insert_type(
+    conn: &mut Connection,
+    t: &LicenseTypeRow,
+    issuers: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO license_types (code, name_zh, name_en, validity_days, fields_json, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&t.code)
+    .bind(&t.name_zh)
+    .bind(&t.name_en)
+    .bind(t.validity_days)
+    .bind(&t.fields_json)
+    .bind(t.created_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| StoreError::duplicate_as(e, "license type code"))?;
+    for department_id in issuers {
+        sqlx::query("INSERT INTO license_type_issuers (type_code, department_id) VALUES ($1, $2)")
+            .bind(&t.code)
+            .bind(department_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| StoreError::duplicate_as(e, "issuer"))?;
+    }
+    Ok(())
+}
+
+/// Loads a type.
+pub async fn get_type(
+    conn: &mut Connection,
+    code: &str,
+) -> Result<Option<LicenseTypeRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT code, name_zh, name_en, validity_days, fields_json, created_at FROM license_types WHERE code = $1",
+    )
+    .bind(code)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The departments allowed to issue a type.
+pub async fn type_issuers(conn: &mut Connection, code: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT department_id FROM license_type_issuers WHERE type_code = $1 ORDER BY department_id",
+    )
+    .bind(code)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(d,)| d).collect())
+}
+
+/// Takes the next serial of (type, issuer). Call it inside the issuing
+/// transaction: the counter row stays locked until the transaction ends.
+pub async fn next_serial(
+    conn: &mut Connection,
+    type_code: &str,
+    issuer_uscc: &str,
+) -> Result<i64, StoreError> {
+    let (serial,): (i64,) = sqlx::query_as(
+        "INSERT INTO license_serials (type_code, issuer_uscc, last_serial) VALUES ($1, $2, 1) \
+         ON CONFLICT (type_code, issuer_uscc) DO UPDATE SET last_serial = license_serials.last_serial + 1 \
+         RETURNING last_serial",
+    )
+    .bind(type_code)
+    .bind(issuer_uscc)
+    .fetch_one(conn)
+    .await?;
+    Ok(serial)
+}
+
+/// A stored license (without its record and PDF).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LicenseRow {
+    /// The GB/T 36904 identifier.
+    pub id: String,
+    /// Type code.
+    pub type_code: String,
+    /// Issuing department.
+    pub department_id: String,
+    /// The seal that signed.
+    pub seal_id: String,
+    /// Holder's name.
+    pub holder_name: String,
+    /// `resident` or `uscc`.
+    pub holder_id_type: String,
+    /// Holder's identifier, in full.
+    pub holder_id: String,
+    /// Field values, JSON array of `[key, value]` in display order.
+    pub fields_json: String,
+    /// `valid`, `suspended`, `revoked` (expiry is computed from `valid_until`).
+    pub status: String,
+    /// Why it was revoked or suspended.
+    pub status_reason: Option<String>,
+    /// Validity start.
+    pub valid_from: i64,
+    /// Validity end; none for a long-term license.
+    pub valid_until: Option<i64>,
+    /// Time of issue.
+    pub issued_at: i64,
+    /// Last status change.
+    pub updated_at: i64,
+    /// Who issued it.
+    pub actor: String,
+    /// The caller's Idempotency-Key.
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of the request, to refuse a reused key with another body.
+    pub request_sha256: String,
+}
+
+const COLUMNS: &str = "id, type_code, department_id, seal_id, holder_name, holder_id_type, holder_id, fields_json, status, status_reason, valid_from, valid_until, issued_at, updated_at, actor, idempotency_key, request_sha256";
+
+/// Stores an issued license with its record and PDF.
+pub async fn insert(
+    conn: &mut Connection,
+    l: &LicenseRow,
+    record: &[u8],
+    pdf: &[u8],
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO licenses (id, type_code, department_id, seal_id, holder_name, holder_id_type, holder_id, fields_json, status, status_reason, valid_from, valid_until, issued_at, updated_at, actor, idempotency_key, request_sha256, record, pdf) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(&l.id)
+    .bind(&l.type_code)
+    .bind(&l.department_id)
+    .bind(&l.seal_id)
+    .bind(&l.holder_name)
+    .bind(&l.holder_id_type)
+    .bind(&l.holder_id)
+    .bind(&l.fields_json)
+    .bind(&l.status)
+    .bind(&l.status_reason)
+    .bind(l.valid_from)
+    .bind(l.valid_until)
+    .bind(l.issued_at)
+    .bind(l.updated_at)
+    .bind(&l.actor)
+    .bind(&l.idempotency_key)
+    .bind(&l.request_sha256)
+    .bind(record)
+    .bind(pdf)
+    .execute(conn)
+    .await
+    .map_err(|e| StoreError::duplicate_as(e, "idempotency key"))?;
+    Ok(())
+}
+
+/// Loads a license.
+pub async fn get(conn: &mut Connection, id: &str) -> Result<Option<LicenseRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM licenses WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// The license an actor issued with an idempotency key.
+pub async fn by_idempotency_key(
+    conn: &mut Connection,
+    actor: &str,
+    key: &str,
+) -> Result<Option<LicenseRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM licenses WHERE actor = $1 AND idempotency_key = $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(actor)
+        .bind(key)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// A holder's licenses, newest first.
+pub async fn by_holder(
+    conn: &mut Connection,
+    holder_id: &str,
+) -> Result<Vec<LicenseRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM licenses WHERE holder_id = $1 ORDER BY issued_at DESC, id LIMIT 1000"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(holder_id)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The signed record (`record`) or the PDF (`pdf`) of a license.
+pub async fn artefact(
+    conn: &mut Connection,
+    id: &str,
+    which: Artefact,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let sql = match which {
+        Artefact::Record => "SELECT record FROM licenses WHERE id = $1",
+        Artefact::Pdf => "SELECT pdf FROM licenses WHERE id = $1",
+    };
+    let row: Option<(Vec<u8>,)> = sqlx::query_as(sql).bind(id).fetch_optional(conn).await?;
+    Ok(row.map(|(b,)| b))
+}
+
+/// Which stored artefact.
+#[derive(Clone, Copy, Debug)]
+pub enum Artefact {
+    /// The COSE_Sign1 record.
+    Record,
+    /// The signed PDF.
+    Pdf,
+}
+
+/// Sets a license's status.
+pub async fn set_status(
+    conn: &mut Connection,
+    id: &str,
+    status: &str,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE licenses SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(reason)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Identifiers of licenses with `status`, sorted.
+pub async fn ids_with_status(
+    conn: &mut Connection,
+    status: &str,
+) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM licenses WHERE status = $1 ORDER BY id")
+            .bind(status)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
