@@ -696,3 +696,30 @@ fn widget_rect(pdf: &[u8]) -> [f32; 4] {
     }
     panic!("no signature widget");
 }
+
+#[tokio::test]
+async fn an_oversized_upload_is_a_413_with_a_json_body() {
+    let app = spawn_app().await;
+    let dept = department_with_seal(&app, "福州市住房和城乡建设局").await;
+    let mut huge = plain_pdf("Huge");
+    huge.resize(51 * 1024 * 1024, b' ');
+    let r = stamp(
+        &app,
+        &dept.token,
+        huge,
+        &[
+            ("seal_id", &dept.seal_id),
+            ("page", "1"),
+            ("x", "300"),
+            ("y", "300"),
+        ],
+        None,
+    )
+    .await;
+    expect_error(r, 413, "payload_too_large").await;
+    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM stamps")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(n.0, 0);
+}
