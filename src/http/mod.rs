@@ -4,6 +4,7 @@
 pub mod auth;
 mod departments;
 pub mod error;
+mod log;
 mod seals;
 mod stamp;
 mod trust;
@@ -73,9 +74,10 @@ impl AppState {
         departments::renew_certificate, departments::create_client, departments::list_clients,
         departments::revoke_client, seals::create, seals::get, seals::suspend, seals::reinstate,
         seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa, stamp::stamp,
+        log::checkpoint, log::entries, log::inclusion, log::consistency,
     ),
     modifiers(&BearerAuth),
-    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "trust"))
+    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "trust"), (name = "log"))
 )]
 struct ApiDoc;
 
@@ -141,6 +143,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/trust", get(trust::bundle))
         .route("/v1/crl/{ca}", get(trust::crl))
         .route("/healthz", get(trust::health))
+        .route("/v1/log/checkpoint", get(log::checkpoint))
+        .route("/v1/log/entries", get(log::entries))
+        .route("/v1/log/proof/inclusion", get(log::inclusion))
+        .route("/v1/log/proof/consistency", get(log::consistency))
         .route(
             "/v1/stamp",
             post(stamp::stamp).layer(DefaultBodyLimit::max(
