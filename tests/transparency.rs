@@ -142,3 +142,240 @@ async fn proofs_over_http_verify_against_the_signed_checkpoint() {
     )
     .await;
 }
+
+/// A one-page A4 PDF with a classic cross-reference table, written with pdf-writer.
+fn plain_pdf(text: &str) -> Vec<u8> {
+    use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+    let mut pdf = Pdf::new();
+    let (catalog, pages, page, font, content) = (
+        Ref::new(1),
+        Ref::new(2),
+        Ref::new(3),
+        Ref::new(4),
+        Ref::new(5),
+    );
+    pdf.catalog(catalog).pages(pages);
+    pdf.pages(pages).kids([page]).count(1);
+    let mut p = pdf.page(page);
+    p.media_box(Rect::new(0.0, 0.0, 595.0, 842.0))
+        .parent(pages)
+        .contents(content);
+    p.resources().fonts().pair(Name(b"F1"), font);
+    p.finish();
+    pdf.type1_font(font).base_font(Name(b"Helvetica"));
+    let mut c = Content::new();
+    c.begin_text()
+        .set_font(Name(b"F1"), 14.0)
+        .next_line(72.0, 760.0)
+        .show(Str(text.as_bytes()))
+        .end_text();
+    pdf.stream(content, &c.finish());
+    pdf.finish()
+}
+
+/// Runs `govseal log audit` on the app's database: (exit code, stdout + stderr).
+fn audit(app: &TestApp) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_govseal"))
+        .args([
+            "log",
+            "audit",
+            "--database-url",
+            &app.database_url,
+            "--data",
+        ])
+        .arg(app.dir.path().join("data"))
+        .arg("--log-key")
+        .arg(app.certs().join("log-key.txt"))
+        .output()
+        .expect("run govseal");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+async fn exec(app: &TestApp, sql: &str, binds: &[&str]) {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    for b in binds {
+        q = q.bind(b.to_string());
+    }
+    let done = q.execute(&app.state.db.pool).await.expect(sql);
+    assert!(done.rows_affected() > 0, "{sql} changed nothing");
+}
+
+/// A department with a seal and one stamped document, all sequenced.
+/// Returns the stamp's leaf index.
+async fn stamped_app() -> (TestApp, u64, String) {
+    let app = spawn_app().await;
+    let d = app.create_department("自然资源局").await;
+    let id = d["id"].as_str().expect("id").to_string();
+    let token = app.create_client(&id, &["seals:manage", "stamp"]).await;
+    let r = app
+        .post(
+            "/v1/seals",
+            Some(&token),
+            &serde_json::json!({ "department_id": id, "type": "approval" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let seal: Value = r.json().await.expect("json");
+    let pdf = plain_pdf("Approval");
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf)
+                .file_name("doc.pdf")
+                .mime_str("application/pdf")
+                .expect("mime"),
+        )
+        .text("seal_id", seal["id"].as_str().expect("seal id").to_string())
+        .text("page", "1")
+        .text("x", "300")
+        .text("y", "300")
+        .text("level", "B-B");
+    let r = app
+        .http
+        .post(format!("{}/v1/stamp", app.url))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("stamp");
+    assert_eq!(r.status(), 200, "stamp");
+    let stamp_id = r.headers()["govseal-stamp-id"]
+        .to_str()
+        .expect("id")
+        .to_string();
+    let proof = json(&app, &format!("/v1/log/proof/inclusion?subject={stamp_id}")).await;
+    let index = proof["leaf_index"].as_u64().expect("index");
+    assert_eq!(proof["entry"]["kind"], "stamp");
+    (app, index, stamp_id)
+}
+
+#[tokio::test]
+async fn an_untampered_log_audits_clean_and_a_changed_stamp_record_is_named() {
+    let (app, index, stamp_id) = stamped_app().await;
+    let (code, out) = audit(&app);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("log audit passed"), "{out}");
+    exec(
+        &app,
+        "UPDATE stamps SET output_sha256 = $1 WHERE id = $2",
+        &[&"ab".repeat(32), &stamp_id],
+    )
+    .await;
+    let (code, out) = audit(&app);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("entry {index}:")), "{out}");
+}
+
+#[tokio::test]
+async fn a_deleted_entry_is_named() {
+    let (app, _, _) = stamped_app().await;
+    exec(&app, "DELETE FROM log_entries WHERE leaf_index = 1", &[]).await;
+    let (code, out) = audit(&app);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("entry 1: missing"), "{out}");
+}
+
+#[tokio::test]
+async fn altered_entry_bytes_are_named() {
+    let (app, index, _) = stamped_app().await;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT entry FROM log_entries WHERE leaf_index = {index}"
+    )))
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("entry");
+    let mut bytes: Vec<u8> = sqlx::Row::get(&row, "entry");
+    bytes[12] ^= 0xff; // inside the artefact hash
+    sqlx::query("UPDATE log_entries SET entry = $1 WHERE leaf_index = $2")
+        .bind(bytes)
+        .bind(index as i64)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("update");
+    let (code, out) = audit(&app);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("entry {index}:")), "{out}");
+}
+
+#[tokio::test]
+async fn a_certificate_inserted_off_the_books_is_named() {
+    let (app, _, _) = stamped_app().await;
+    exec(
+        &app,
+        "INSERT INTO certificates (id, role, issuer_id, serial_hex, subject, key_id, der, not_before, not_after, created_at) \
+         SELECT 'forged', role, issuer_id, '7f0000000000000000000000000000000000f0', subject, key_id, der, not_before, not_after, created_at \
+         FROM certificates WHERE role = 'root'",
+        &[],
+    )
+    .await;
+    let (code, out) = audit(&app);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("7f0000000000000000000000000000000000f0"),
+        "{out}"
+    );
+    assert!(out.contains("off the books"), "{out}");
+}
+
+#[tokio::test]
+async fn an_older_checkpoint_detects_a_rewritten_history() {
+    let (app, _, _) = stamped_app().await;
+    let (_, old) = signed_checkpoint(&app).await;
+    // Someone with database access and the log key rebuilds the log with entry 0 changed.
+    let key = govseal::transparency::key::load(&app.state.db, &app.state.keys)
+        .await
+        .expect("load")
+        .expect("key");
+    let row = sqlx::query("SELECT id, entry FROM log_entries WHERE leaf_index = 0")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("entry 0");
+    let id: String = sqlx::Row::get(&row, "id");
+    let mut entry = LogEntry::decode(&sqlx::Row::get::<Vec<u8>, _>(&row, "entry")).expect("entry");
+    entry.actor = "someone else".into();
+    let bytes = entry.encode().expect("encode");
+    let mut tx = app.state.db.begin().await.expect("begin");
+    for sql in [
+        "DELETE FROM log_nodes",
+        "DELETE FROM log_checkpoints",
+        "UPDATE log_entries SET leaf_index = NULL",
+    ] {
+        sqlx::query(sql).execute(&mut *tx).await.expect(sql);
+    }
+    sqlx::query("UPDATE log_state SET size = 0, root = $1 WHERE id = 1")
+        .bind(govseal::log::empty_root().to_vec())
+        .execute(&mut *tx)
+        .await
+        .expect("root");
+    sqlx::query("UPDATE log_entries SET entry = $1, leaf_hash = $2 WHERE id = $3")
+        .bind(bytes.clone())
+        .bind(leaf_hash(&bytes).to_vec())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .expect("rewrite");
+    tx.commit().await.expect("commit");
+    govseal::transparency::sequence_all(&app.state.db, &key, 4096)
+        .await
+        .expect("resequence");
+    let (_, new) = signed_checkpoint(&app).await;
+    assert!(new.size >= old.size);
+    let c = json(
+        &app,
+        &format!(
+            "/v1/log/proof/consistency?first={}&second={}",
+            old.size, new.size
+        ),
+    )
+    .await;
+    let proof = hashes(&c["consistency_path"]);
+    assert!(
+        verify_consistency(old.size, new.size, &old.root, &new.root, &proof).is_err(),
+        "the rewritten log must not prove consistent with the old checkpoint"
+    );
+}
