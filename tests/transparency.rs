@@ -379,3 +379,73 @@ async fn an_older_checkpoint_detects_a_rewritten_history() {
         "the rewritten log must not prove consistent with the old checkpoint"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_on_two_servers_give_one_gap_free_log() {
+    let first = spawn_app().await;
+    let second = common::spawn_app_in(
+        tempfile::tempdir().expect("tempdir"),
+        first.database_url.clone(),
+    )
+    .await;
+    let key = govseal::transparency::key::load(&first.state.db, &first.state.keys)
+        .await
+        .expect("load")
+        .expect("key");
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let (url, http) = if i % 2 == 0 {
+            (first.url.clone(), first.http.clone())
+        } else {
+            (second.url.clone(), second.http.clone())
+        };
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(format!("{url}/v1/departments"))
+                .bearer_auth(common::ADMIN_TOKEN)
+                .json(&serde_json::json!({ "name": format!("部门{i}"), "uscc": common::random_uscc() }))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(r.status(), 201);
+        }));
+        // Both processes' sequencers race with the appends.
+        for db in [first.state.db.clone(), second.state.db.clone()] {
+            let key = key.clone();
+            tasks.push(tokio::spawn(async move {
+                govseal::transparency::sequence(&db, &key, 7)
+                    .await
+                    .expect("sequence");
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    govseal::transparency::sequence_all(&second.state.db, &key, 4096)
+        .await
+        .expect("drain");
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, COUNT(leaf_index) AS sequenced, MIN(leaf_index) AS lo, MAX(leaf_index) AS hi FROM log_entries",
+    )
+    .fetch_one(&first.state.db.pool)
+    .await
+    .expect("count");
+    let n: i64 = sqlx::Row::get(&row, "n");
+    let sequenced: i64 = sqlx::Row::get(&row, "sequenced");
+    let (lo, hi): (i64, i64) = (sqlx::Row::get(&row, "lo"), sqlx::Row::get(&row, "hi"));
+    assert_eq!(
+        n,
+        3 + 50,
+        "three PKI certificates and fifty department certificates"
+    );
+    assert_eq!(
+        (sequenced, lo, hi),
+        (n, 0, n - 1),
+        "every entry once, no gaps"
+    );
+    let (_, cp) = signed_checkpoint(&first).await;
+    assert_eq!(cp.size, n as u64);
+    let (code, out) = audit(&first);
+    assert_eq!(code, 0, "{out}");
+}
