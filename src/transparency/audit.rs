@@ -149,10 +149,10 @@ pub async fn audit(
         for node in range.append(leaf) {
             chunk.entry(node.level).or_default().push(node);
         }
-        if range.size() % NODE_CHUNK == 0 {
-            if let Some(f) = compare_nodes(&mut conn, &mut chunk, &mut summary).await? {
-                return Ok(Err(f));
-            }
+        if range.size().is_multiple_of(NODE_CHUNK)
+            && let Some(f) = compare_nodes(&mut conn, &mut chunk, &mut summary).await?
+        {
+            return Ok(Err(f));
         }
         while let Some(cp) = next_checkpoint.as_ref() {
             let cp_size = to_u64(cp.try_get("size")?)?;
