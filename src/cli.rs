@@ -31,6 +31,29 @@ enum Command {
     /// Validate a signed PDF offline against a trust bundle (ETSI EN 319 102-1 report).
     /// Exit code 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE.
     Verify(VerifyArgs),
+    /// The transparency log (透明日志).
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LogCommand {
+    /// Recompute the whole log from its entries, check every stored node and
+    /// signed checkpoint, and cross-check the business records. Exits 1 naming
+    /// the first entry that does not match.
+    Audit(AuditArgs),
+}
+
+#[derive(Args, Debug)]
+struct AuditArgs {
+    #[command(flatten)]
+    installation: Installation,
+    /// The log's verifier key file (e.g. certs/log-key.txt from a trust bundle
+    /// you trust); default: the key published in the database.
+    #[arg(long = "log-key")]
+    log_key: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -181,6 +204,9 @@ pub async fn run() -> anyhow::Result<i32> {
             server::serve(prepared, listener).await?;
             Ok(0)
         }
+        Command::Log {
+            command: LogCommand::Audit(args),
+        } => audit(args).await,
         Command::Init(args) => {
             let config = args.installation.config();
             config.check_production()?;
@@ -214,6 +240,41 @@ pub async fn run() -> anyhow::Result<i32> {
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+    }
+}
+
+async fn audit(args: AuditArgs) -> anyhow::Result<i32> {
+    let config = args.installation.config();
+    let db = Database::connect(&config.database_url())
+        .await
+        .context("opening the database")?;
+    let key = args
+        .log_key
+        .as_ref()
+        .map(|path| {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+        })
+        .transpose()?;
+    let started = std::time::Instant::now();
+    match crate::transparency::audit::audit(&db, key.as_deref()).await? {
+        Ok(summary) => {
+            println!(
+                "log audit passed: {} entries, {} tree nodes, {} checkpoints, {} business records, \
+                 {} pending; root {} ({:.1} s)",
+                summary.entries,
+                summary.nodes,
+                summary.checkpoints,
+                summary.business_rows,
+                summary.pending,
+                summary.root_hex,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(0)
+        }
+        Err(finding) => {
+            eprintln!("log audit FAILED: {finding}");
+            Ok(1)
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::http::{self, AppState};
 use crate::keystore::{KeyStore, MasterKey, MasterKeySource};
 use crate::store::{self, Database};
 use crate::timestamp::TimeStampAuthority;
+use crate::transparency::{self, LogKey};
 
 /// A prepared service.
 pub struct Prepared {
@@ -23,6 +24,8 @@ pub struct Prepared {
     pub new_admin_token: Option<String>,
     /// Whether this start created the PKI.
     pub created_pki: bool,
+    /// The transparency log's checkpoint key.
+    pub log_key: LogKey,
 }
 
 /// Opens the key store with `GOVSEAL_MASTER_KEY`, or the development key file.
@@ -76,6 +79,13 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         }
     };
     let (admin_token_hash, new_admin_token) = admin_credential(&db, &config).await?;
+    let log_key = transparency::key::open_or_create(&db, &keys, &config.public_url)
+        .await
+        .context("opening the transparency log key")?;
+    // Entries recorded while no server ran (e.g. the PKI just created) get their checkpoint now.
+    transparency::sequence_all(&db, &log_key, SEQUENCER_BATCH)
+        .await
+        .context("sequencing the transparency log")?;
     let timestamp_authority = Arc::new(timestamp_authority(&authority)?);
     let state = AppState {
         tsa: timestamp_authority.clone(),
@@ -96,7 +106,46 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         state,
         new_admin_token,
         created_pki,
+        log_key,
     })
+}
+
+/// Most entries one sequencer transaction takes (one checkpoint per batch).
+pub const SEQUENCER_BATCH: u32 = 4096;
+
+/// How often the background sequencer looks for pending entries.
+pub const SEQUENCER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Sequences pending log entries every [`SEQUENCER_INTERVAL`], and publishes
+/// each new checkpoint as `certs/checkpoint.txt`. Errors are logged and retried.
+async fn run_sequencer(db: Database, key: LogKey, certs_dir: std::path::PathBuf) {
+    let mut ticker = tokio::time::interval(SEQUENCER_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match transparency::sequence_all(&db, &key, SEQUENCER_BATCH).await {
+            Ok(Some(checkpoint)) => {
+                tracing::debug!(size = checkpoint.size, "new log checkpoint");
+                if let Err(e) = publish_checkpoint(&db, &certs_dir).await {
+                    tracing::warn!(error = %e, "could not publish the log checkpoint");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "sequencing the transparency log failed"),
+        }
+    }
+}
+
+async fn publish_checkpoint(db: &Database, certs_dir: &std::path::Path) -> anyhow::Result<()> {
+    let mut conn = db.pool.acquire().await?;
+    if let Some(latest) = transparency::proofs::latest_checkpoint(&mut conn).await? {
+        std::fs::create_dir_all(certs_dir)?;
+        let path = certs_dir.join("checkpoint.txt");
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, latest.note)?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(())
 }
 
 /// govseal's TSA policy (RFC 3161 §2.4.2 `policy`). An installation with a
@@ -144,14 +193,21 @@ async fn admin_credential(
 
 /// Serves on `listener` until the process is asked to stop.
 pub async fn serve(prepared: Prepared, listener: TcpListener) -> anyhow::Result<()> {
+    let sequencer = tokio::spawn(run_sequencer(
+        prepared.state.db.clone(),
+        prepared.log_key,
+        prepared.state.config.certs_dir.clone(),
+    ));
     let app = http::router(prepared.state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .context("serving HTTP")
+    .context("serving HTTP");
+    sequencer.abort();
+    served
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,6 @@
 //! The public trust bundle: what an offline verifier needs and nothing secret.
 //! Written to `certs/` (root.pem, issuing-ca.pem, tsa.pem, crl/*.crl,
-//! bundle.json) and served at `GET /v1/trust`.
+//! log-key.txt, checkpoint.txt, bundle.json) and served at `GET /v1/trust`.
 
 use std::path::Path;
 
@@ -38,6 +38,12 @@ pub struct TrustBundle {
     pub crls: Vec<BundleCrl>,
     /// When this bundle was assembled, RFC 3339.
     pub generated_at: String,
+    /// The transparency log's verifier key (C2SP signed-note verifier key text).
+    #[serde(default)]
+    pub log_verifier_key: Option<String>,
+    /// The latest signed log checkpoint (C2SP tlog-checkpoint note).
+    #[serde(default)]
+    pub log_checkpoint: Option<String>,
 }
 
 fn rfc3339(t: i64) -> String {
@@ -64,12 +70,26 @@ impl Authority {
                 der_base64: base64::engine::general_purpose::STANDARD.encode(&crl.der),
             });
         }
+        let mut conn = db
+            .pool
+            .acquire()
+            .await
+            .map_err(crate::store::StoreError::from)?;
+        let log_verifier_key = crate::transparency::key::published_verifier_key(&mut conn)
+            .await
+            .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;
+        let log_checkpoint = crate::transparency::proofs::latest_checkpoint(&mut conn)
+            .await
+            .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?
+            .map(|c| c.note);
         Ok(TrustBundle {
             root: certificate_pem(&self.root.certificate.der),
             issuing_ca: certificate_pem(&self.issuing.certificate.der),
             tsa: certificate_pem(&self.tsa.certificate.der),
             crls,
             generated_at: rfc3339(crate::store::now_unix()),
+            log_verifier_key,
+            log_checkpoint,
         })
     }
 }
@@ -97,6 +117,12 @@ pub fn write_trust_bundle(dir: &Path, bundle: &TrustBundle) -> Result<(), Author
             .decode(&crl.der_base64)
             .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;
         write(&format!("crl/{}.crl", crl.ca), &der)?;
+    }
+    if let Some(key) = &bundle.log_verifier_key {
+        write("log-key.txt", format!("{key}\n").as_bytes())?;
+    }
+    if let Some(note) = &bundle.log_checkpoint {
+        write("checkpoint.txt", note.as_bytes())?;
     }
     let json = serde_json::to_vec_pretty(bundle)
         .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;

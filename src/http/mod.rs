@@ -5,6 +5,7 @@ pub mod auth;
 mod departments;
 pub mod error;
 mod licenses;
+mod log;
 mod seals;
 mod stamp;
 mod trust;
@@ -76,10 +77,10 @@ impl AppState {
         seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa, stamp::stamp, stamp::notice,
         licenses::create_type, licenses::issue, licenses::list, licenses::get, licenses::record, licenses::pdf,
         licenses::qr_png_image, licenses::qr_svg_image, licenses::suspend, licenses::reinstate, licenses::revoke,
-        licenses::status_snapshot,
+        licenses::status_snapshot, log::checkpoint, log::entries, log::inclusion, log::consistency,
     ),
     modifiers(&BearerAuth),
-    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "licenses"), (name = "trust"))
+    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "licenses"), (name = "trust"), (name = "log"))
 )]
 struct ApiDoc;
 
@@ -156,6 +157,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/trust", get(trust::bundle))
         .route("/v1/crl/{ca}", get(trust::crl))
         .route("/healthz", get(trust::health))
+        .route("/v1/log/checkpoint", get(log::checkpoint))
+        .route("/v1/log/entries", get(log::entries))
+        .route("/v1/log/proof/inclusion", get(log::inclusion))
+        .route("/v1/log/proof/consistency", get(log::consistency))
         .route(
             "/v1/stamp",
             post(stamp::stamp).layer(DefaultBodyLimit::max(

@@ -2,11 +2,30 @@
 //! events here, in their own transaction; the sequencer turns pending entries
 //! into leaves of the Merkle tree and signs checkpoints; proofs and audits read
 //! the stored tree. The pure algorithms live in [`crate::log`].
+//!
+//! - [`key`]: the log's Ed25519 checkpoint key and origin;
+//! - [`sequencer`]: pending entries → leaves, nodes and a signed checkpoint;
+//! - [`proofs`]: RFC 9162 §2.1.3 / §2.1.4 proofs and C2SP tlog-proof bundles
+//!   over the stored tree;
+//! - [`audit`]: recompute everything from the entries and cross-check the
+//!   business tables.
+
+pub mod audit;
+mod audit_links;
+mod error;
+pub mod key;
+pub mod nodes;
+pub mod proofs;
+pub mod sequencer;
 
 use std::collections::BTreeMap;
 
 use crate::log::{EntryKind, LogEntry};
 use crate::store::{self, Connection, StoreError};
+
+pub use error::TransparencyError;
+pub use key::LogKey;
+pub use sequencer::{sequence, sequence_all};
 
 /// One event to record.
 pub struct Event<'a> {

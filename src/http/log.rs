@@ -1,0 +1,272 @@
+//! `/v1/log/*`: the public transparency log — the latest signed checkpoint
+//! (C2SP tlog-checkpoint), entries, inclusion proofs (RFC 9162 §2.1.3) with a
+//! C2SP tlog-proof bundle, and consistency proofs (RFC 9162 §2.1.4).
+//! Hashes are standard base64, as in RFC 9162 §5.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use crate::log::{Hash, LogEntry};
+use crate::transparency::proofs::{self, EntryLookup};
+use crate::transparency::{self, TransparencyError};
+
+/// Most entries one `GET /v1/log/entries` returns.
+pub const MAX_ENTRIES_PER_PAGE: u64 = 1000;
+
+impl From<TransparencyError> for ApiError {
+    fn from(e: TransparencyError) -> Self {
+        match e {
+            TransparencyError::IndexOutOfRange { .. } | TransparencyError::BadSizes { .. } => {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "beyond_tree",
+                    e.to_string(),
+                )
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+fn bad_parameter(name: &str, what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        format!("query parameter {name}: {what}"),
+    )
+}
+
+fn number(name: &str, value: Option<&str>) -> Result<Option<u64>, ApiError> {
+    value
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| bad_parameter(name, "expected a non-negative integer"))
+        })
+        .transpose()
+}
+
+fn required(name: &str, value: Option<&str>) -> Result<u64, ApiError> {
+    number(name, value)?.ok_or_else(|| bad_parameter(name, "required"))
+}
+
+/// The latest signed checkpoint, as a C2SP signed note (text/plain).
+#[utoipa::path(get, path = "/v1/log/checkpoint", tag = "log",
+    responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = ErrorBody)))]
+pub async fn checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let mut conn = state.db.pool.acquire().await.map_err(ApiError::internal)?;
+    let latest = proofs::latest_checkpoint(&mut conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("the log has no checkpoint yet"))?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        latest.note,
+    ))
+}
+
+/// The range of entries to list.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct EntriesQuery {
+    /// First leaf index (inclusive).
+    pub start: Option<String>,
+    /// Last leaf index (exclusive); at most 1000 entries are returned.
+    pub end: Option<String>,
+}
+
+/// One logged entry, raw and decoded.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EntryView {
+    /// Leaf index.
+    pub index: u64,
+    /// The canonical entry bytes, base64; its leaf hash is SHA-256(0x00 ‖ bytes).
+    pub entry: String,
+    /// Kind, e.g. `stamp`, `certificate-issued`.
+    pub kind: String,
+    /// Certificate serial, seal id, stamp id or license identifier.
+    pub subject_id: String,
+    /// The department's USCC.
+    pub department_id: Option<String>,
+    /// SHA-256 of the artefact, hex.
+    pub artefact_sha256: String,
+    /// Unix seconds.
+    pub time: i64,
+    /// Who did it.
+    pub actor: String,
+    /// Further facts.
+    pub details: std::collections::BTreeMap<String, String>,
+}
+
+fn view(index: u64, bytes: &[u8]) -> Result<EntryView, ApiError> {
+    let entry = LogEntry::decode(bytes)
+        .map_err(|source| ApiError::internal(TransparencyError::Entry { index, source }))?;
+    Ok(EntryView {
+        index,
+        entry: STANDARD.encode(bytes),
+        kind: entry.kind.as_str().into(),
+        subject_id: entry.subject_id,
+        department_id: entry.department_id,
+        artefact_sha256: hex::encode(entry.artefact_sha256),
+        time: entry.time,
+        actor: entry.actor,
+        details: entry.details,
+    })
+}
+
+/// Logged entries with indices in `[start, end)`.
+#[utoipa::path(get, path = "/v1/log/entries", tag = "log", params(EntriesQuery),
+    responses((status = 200, body = Vec<EntryView>), (status = 400, body = ErrorBody)))]
+pub async fn entries(
+    State(state): State<AppState>,
+    Query(query): Query<EntriesQuery>,
+) -> Result<Json<Vec<EntryView>>, ApiError> {
+    let start = number("start", query.start.as_deref())?.unwrap_or(0);
+    let end = number("end", query.end.as_deref())?.unwrap_or(start + MAX_ENTRIES_PER_PAGE);
+    if end < start {
+        return Err(bad_parameter("end", "must not be below start"));
+    }
+    let end = end.min(start.saturating_add(MAX_ENTRIES_PER_PAGE));
+    let mut conn = state.db.pool.acquire().await.map_err(ApiError::internal)?;
+    let rows = proofs::entries(&mut conn, start, end).await?;
+    Ok(Json(
+        rows.iter()
+            .map(|(index, bytes)| view(*index, bytes))
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+/// Which entry to prove, and optionally against which tree size.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct InclusionQuery {
+    /// Leaf index.
+    pub index: Option<String>,
+    /// Tree size (default: the latest checkpoint's).
+    pub size: Option<String>,
+    /// Or: the subject (certificate serial, seal id, stamp id); its first entry is proven.
+    pub subject: Option<String>,
+    /// Or: the leaf hash, hex.
+    pub leaf_hash: Option<String>,
+}
+
+/// An inclusion proof.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InclusionProof {
+    /// Leaf index.
+    pub leaf_index: u64,
+    /// Tree size the proof is for.
+    pub tree_size: u64,
+    /// The audit path, leaf's sibling first, base64 hashes (RFC 9162 §2.1.3.1).
+    pub inclusion_path: Vec<String>,
+    /// The entry.
+    pub entry: EntryView,
+    /// The latest signed checkpoint (signed note text).
+    pub checkpoint: String,
+    /// A C2SP tlog-proof bundle of the entry against that checkpoint, checkable offline.
+    pub tlog_proof: String,
+}
+
+fn b64(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(|h| STANDARD.encode(h)).collect()
+}
+
+/// The inclusion proof of an entry, by `index`, `subject` or `leaf_hash`.
+/// A pending entry is sequenced first.
+#[utoipa::path(get, path = "/v1/log/proof/inclusion", tag = "log", params(InclusionQuery),
+    responses((status = 200, body = InclusionProof), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn inclusion(
+    State(state): State<AppState>,
+    Query(query): Query<InclusionQuery>,
+) -> Result<Json<InclusionProof>, ApiError> {
+    let lookup = match (&query.index, &query.subject, &query.leaf_hash) {
+        (Some(index), None, None) => EntryLookup::Index(required("index", Some(index))?),
+        (None, Some(subject), None) => EntryLookup::Subject(subject.clone()),
+        (None, None, Some(hash)) => EntryLookup::LeafHash(
+            hex::decode(hash)
+                .ok()
+                .and_then(|h| Hash::try_from(h.as_slice()).ok())
+                .ok_or_else(|| bad_parameter("leaf_hash", "expected 64 hex digits"))?,
+        ),
+        _ => {
+            return Err(bad_parameter(
+                "index",
+                "give exactly one of index, subject or leaf_hash",
+            ));
+        }
+    };
+    let mut conn = state.db.pool.acquire().await.map_err(ApiError::internal)?;
+    // A pending entry (or an index not yet reached) is sequenced on demand.
+    let mut found = proofs::find_entry(&mut conn, &lookup).await?;
+    if found.as_ref().is_none_or(|entry| entry.index.is_none()) {
+        let key = transparency::key::load(&state.db, &state.keys)
+            .await?
+            .ok_or(TransparencyError::NoLogKey)?;
+        transparency::sequence_all(&state.db, &key, crate::server::SEQUENCER_BATCH).await?;
+        found = proofs::find_entry(&mut conn, &lookup).await?;
+    }
+    let found = found.ok_or_else(|| ApiError::not_found("no such log entry"))?;
+    let index = found
+        .index
+        .ok_or_else(|| ApiError::internal("an entry stayed pending after sequencing"))?;
+    let proof = proofs::entry_proof(&mut conn, index)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no log entry at index {index}")))?;
+    let (tree_size, path) = match number("size", query.size.as_deref())? {
+        Some(size) if size != proof.checkpoint.size => {
+            (size, proofs::inclusion(&mut conn, index, size).await?)
+        }
+        _ => (proof.checkpoint.size, proof.path.clone()),
+    };
+    Ok(Json(InclusionProof {
+        leaf_index: index,
+        tree_size,
+        inclusion_path: b64(&path),
+        entry: view(index, &proof.entry)?,
+        checkpoint: proof.checkpoint.note.clone(),
+        tlog_proof: proof.bundle_text(),
+    }))
+}
+
+/// The two tree sizes.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ConsistencyQuery {
+    /// The earlier tree size.
+    pub first: Option<String>,
+    /// The later tree size (at most the latest checkpoint's).
+    pub second: Option<String>,
+}
+
+/// A consistency proof.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConsistencyProof {
+    /// The earlier size.
+    pub first: u64,
+    /// The later size.
+    pub second: u64,
+    /// The proof hashes, base64 (RFC 9162 §2.1.4.1).
+    pub consistency_path: Vec<String>,
+}
+
+/// The consistency proof between two tree sizes.
+#[utoipa::path(get, path = "/v1/log/proof/consistency", tag = "log", params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyProof), (status = 400, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn consistency(
+    State(state): State<AppState>,
+    Query(query): Query<ConsistencyQuery>,
+) -> Result<Json<ConsistencyProof>, ApiError> {
+    let first = required("first", query.first.as_deref())?;
+    let second = required("second", query.second.as_deref())?;
+    let mut conn = state.db.pool.acquire().await.map_err(ApiError::internal)?;
+    let path = proofs::consistency(&mut conn, first, second).await?;
+    Ok(Json(ConsistencyProof {
+        first,
+        second,
+        consistency_path: b64(&path),
+    }))
+}
