@@ -449,3 +449,61 @@ async fn concurrent_appends_on_two_servers_give_one_gap_free_log() {
     let (code, out) = audit(&first);
     assert_eq!(code, 0, "{out}");
 }
+
+/// Throughput figure (run with `--ignored --nocapture`): 20,000 entries
+/// recorded in business-sized transactions, then sequenced in batches.
+#[tokio::test]
+#[ignore = "measurement"]
+async fn sequencing_keeps_up_with_five_thousand_entries_a_second() {
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let key = govseal::transparency::key::load(db, &app.state.keys)
+        .await
+        .expect("load")
+        .expect("key");
+    let total: u32 = 20_000;
+    let started = std::time::Instant::now();
+    for batch in 0..total / 100 {
+        let mut tx = db.begin().await.expect("begin");
+        for i in 0..100 {
+            let subject = format!("bench-{batch}-{i}");
+            govseal::transparency::record(
+                &mut tx,
+                govseal::transparency::Event {
+                    kind: govseal::log::EntryKind::Stamp,
+                    subject_id: &subject,
+                    department_uscc: None,
+                    artefact: subject.as_bytes(),
+                    actor: "bench",
+                    details: &[],
+                },
+            )
+            .await
+            .expect("record");
+        }
+        tx.commit().await.expect("commit");
+    }
+    let recorded = started.elapsed();
+    let started = std::time::Instant::now();
+    govseal::transparency::sequence_all(db, &key, 4096)
+        .await
+        .expect("sequence");
+    let sequenced = started.elapsed();
+    let (_, cp) = signed_checkpoint(&app).await;
+    assert_eq!(
+        cp.size,
+        3 + u64::from(total),
+        "every entry is in the signed tree"
+    );
+    let (code, out) = audit(&app);
+    assert_eq!(
+        code, 1,
+        "bench subjects name no stamp row, so the audit must object: {out}"
+    );
+    let rate = f64::from(total) / sequenced.as_secs_f64();
+    println!(
+        "recorded {total} entries in {recorded:?} ({:.0}/s); sequenced in {sequenced:?} ({rate:.0}/s)",
+        f64::from(total) / recorded.as_secs_f64()
+    );
+    assert!(rate >= 5000.0, "sequencing {rate:.0} entries/s");
+}
