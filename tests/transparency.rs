@@ -450,11 +450,14 @@ async fn concurrent_appends_on_two_servers_give_one_gap_free_log() {
     assert_eq!(code, 0, "{out}");
 }
 
-/// Throughput figure (run with `--ignored --nocapture`): 20,000 entries
-/// recorded in business-sized transactions, then sequenced in batches.
+/// A throughput figure, not a test of speed: 20,000 entries recorded in
+/// business-sized transactions, then sequenced in batches. Ignored because it
+/// measures rather than checks (speed is not asserted in tests); run it with
+/// `cargo test --test transparency sequencing_throughput -- --ignored --nocapture`.
+/// It still checks that every entry reaches the signed tree.
 #[tokio::test]
-#[ignore = "measurement"]
-async fn sequencing_keeps_up_with_five_thousand_entries_a_second() {
+#[ignore = "measurement: prints a throughput figure; run with --ignored --nocapture"]
+async fn sequencing_throughput() {
     let app = spawn_app().await;
     let db = &app.state.db;
     let key = govseal::transparency::key::load(db, &app.state.keys)
@@ -505,5 +508,4 @@ async fn sequencing_keeps_up_with_five_thousand_entries_a_second() {
         "recorded {total} entries in {recorded:?} ({:.0}/s); sequenced in {sequenced:?} ({rate:.0}/s)",
         f64::from(total) / recorded.as_secs_f64()
     );
-    assert!(rate >= 5000.0, "sequencing {rate:.0} entries/s");
 }
