@@ -445,3 +445,55 @@ async fn an_idempotency_key_replays_and_refuses_another_body() {
         "{next}"
     );
 }
+
+fn audit(app: &TestApp) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_govseal"))
+        .args([
+            "log",
+            "audit",
+            "--database-url",
+            &app.database_url,
+            "--data",
+        ])
+        .arg(app.dir.path().join("data"))
+        .output()
+        .expect("run govseal");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test]
+async fn issued_licenses_are_on_the_log_and_an_altered_record_fails_the_audit() {
+    let app = spawn_app().await;
+    let d = department_with_seal(&app, "福州市市场监督管理局").await;
+    define_business_license(&app, &[&d.id]).await;
+    let license = issue(&app, &d).await;
+    let id = license["id"].as_str().unwrap().to_string();
+    govseal::transparency::sequence_all(
+        &app.state.db,
+        &govseal::transparency::key::load(&app.state.db, &app.state.keys)
+            .await
+            .unwrap()
+            .unwrap(),
+        4096,
+    )
+    .await
+    .unwrap();
+    let (code, out) = audit(&app);
+    assert_eq!(code, 0, "{out}");
+    // Rewrite the stored record behind the log's back.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE licenses SET record = $1 WHERE id = '{id}'"
+    )))
+    .bind(b"forged".to_vec())
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    let (code, out) = audit(&app);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("entry") || out.contains(&id), "{out}");
+}

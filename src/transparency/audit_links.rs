@@ -7,9 +7,9 @@
 //! - every `certificates` row has a `certificate-issued` entry whose artefact
 //!   hash is SHA-256 of its `der`, and a revoked one a `certificate-revoked` entry;
 //! - every `seals` row has a `seal-created` entry;
+//! - every `licenses` row has a `license-issued` entry whose artefact hash is
+//!   SHA-256 of its signed record (COSE_Sign1);
 //! - every entry of those kinds names a row that exists.
-//!
-//! License kinds are not cross-checked until licenses have their table.
 
 use futures_util::TryStreamExt as _;
 use sqlx::Row;
@@ -33,7 +33,7 @@ struct Link {
     key_column: &'static str,
 }
 
-const LINKS: [Link; 3] = [
+const LINKS: [Link; 4] = [
     Link {
         table: "stamps",
         rows: "SELECT id AS key, output_sha256 FROM stamps",
@@ -53,6 +53,13 @@ const LINKS: [Link; 3] = [
         rows: "SELECT id AS key FROM seals",
         kinds: &["seal-created", "seal-changed"],
         creation: "seal-created",
+        key_column: "id",
+    },
+    Link {
+        table: "licenses",
+        rows: "SELECT id AS key, record AS der FROM licenses",
+        kinds: &["license-issued", "license-status-changed"],
+        creation: "license-issued",
         key_column: "id",
     },
 ];
