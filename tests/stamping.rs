@@ -723,3 +723,72 @@ async fn an_oversized_upload_is_a_413_with_a_json_body() {
         .unwrap();
     assert_eq!(n.0, 0);
 }
+
+#[tokio::test]
+async fn the_public_verify_endpoint_reports_and_is_rate_limited() {
+    let app = spawn_app().await;
+    let dept = department_with_seal(&app, "福州市交通运输局").await;
+    let r = stamp(
+        &app,
+        &dept.token,
+        plain_pdf("Verify me"),
+        &[
+            ("seal_id", &dept.seal_id),
+            ("page", "1"),
+            ("x", "300"),
+            ("y", "300"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let stamped = r.bytes().await.unwrap().to_vec();
+    let verify = |body: Vec<u8>, content_type: &'static str| {
+        app.http
+            .post(format!("{}/v1/verify", app.url))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let report: Value = verify(stamped.clone(), "application/pdf")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["indication"], "TOTAL-PASSED", "{report}");
+    // One flipped byte inside the signed range: the hash no longer matches.
+    let mut altered = stamped.clone();
+    let at = altered.windows(8).position(|w| w == b"/MediaBo").unwrap();
+    altered[at + 1] = b'm';
+    let report: Value = verify(altered, "application/pdf")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["indication"], "TOTAL-FAILED", "{report}");
+    assert_eq!(
+        report["signatures"][0]["sub_indication"], "HASH_FAILURE",
+        "{report}"
+    );
+    expect_error(
+        verify(b"x".to_vec(), "text/plain").await.unwrap(),
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    // The public endpoint is rate-limited per address (burst of 20).
+    let mut limited = false;
+    for _ in 0..25 {
+        let r = verify(b"%PDF-1.7 not really".to_vec(), "application/pdf")
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            expect_error(r, 429, "rate_limited").await;
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "the 21st request within a minute is refused");
+}

@@ -10,6 +10,7 @@ mod seals;
 mod stamp;
 mod trust;
 mod tsa;
+mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,9 @@ use crate::config::Config;
 use crate::keystore::KeyStore;
 use crate::store::Database;
 use crate::timestamp::TimeStampAuthority;
+
+/// The public verification endpoint's per-address rate limiter.
+pub use verify::RateLimiter as VerifyRateLimiter;
 
 /// Largest JSON body accepted by the JSON endpoints.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -48,6 +52,8 @@ pub struct AppState {
     pub timestamp_authority: Arc<TimeStampAuthority>,
     /// The same TSA, as the PAdES engine sees it.
     pub tsa: Arc<dyn crate::pades::TimeStamper>,
+    /// Rate limit of the public verification endpoint.
+    pub verify_limiter: Arc<verify::RateLimiter>,
 }
 
 impl AppState {
@@ -77,7 +83,7 @@ impl AppState {
         seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa, stamp::stamp, stamp::notice,
         licenses::create_type, licenses::issue, licenses::list, licenses::get, licenses::record, licenses::pdf,
         licenses::qr_png_image, licenses::qr_svg_image, licenses::suspend, licenses::reinstate, licenses::revoke,
-        licenses::status_snapshot, log::checkpoint, log::entries, log::inclusion, log::consistency,
+        licenses::status_snapshot, verify::verify, log::checkpoint, log::entries, log::inclusion, log::consistency,
     ),
     modifiers(&BearerAuth),
     tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "licenses"), (name = "trust"), (name = "log"))
@@ -166,6 +172,10 @@ pub fn router(state: AppState) -> Router {
             post(stamp::stamp).layer(DefaultBodyLimit::max(
                 crate::seal::stamping::MAX_PDF_BYTES + 64 * 1024,
             )),
+        )
+        .route(
+            "/v1/verify",
+            post(verify::verify).layer(DefaultBodyLimit::max(verify::MAX_VERIFY_BYTES)),
         )
         .route(
             "/v1/notices",

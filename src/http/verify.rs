@@ -1,0 +1,121 @@
+//! `POST /v1/verify`: the offline verification engine ([`crate::verify`]) over
+//! HTTP for anyone — no credential, rate-limited per client address.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use crate::authority::CaName;
+use crate::verify::{Report, TrustStore, verify_pdf};
+
+/// Largest PDF accepted for verification over HTTP.
+pub const MAX_VERIFY_BYTES: usize = 50 * 1024 * 1024;
+
+/// A token bucket per client address: `burst` requests at once, refilled at
+/// `per_minute` a minute.
+#[derive(Debug)]
+pub struct RateLimiter {
+    burst: f64,
+    per_second: f64,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// A limiter allowing `burst` requests at once and `per_minute` sustained.
+    pub fn new(burst: u32, per_minute: u32) -> Self {
+        RateLimiter {
+            burst: f64::from(burst),
+            per_second: f64::from(per_minute) / 60.0,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token for `ip`; false when the bucket is empty.
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        let now = Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return false;
+        };
+        if buckets.len() > 100_000 {
+            buckets.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 600);
+        }
+        let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
+        *tokens =
+            (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Validates every signature of an uploaded PDF (body `application/pdf`)
+/// against this installation's trust bundle and current CRLs, and returns the
+/// ETSI EN 319 102-1 report. Verification failures are reports, not errors.
+#[utoipa::path(post, path = "/v1/verify", tag = "trust",
+    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    responses(
+        (status = 200, description = "the validation report (TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE)", body = Object),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 429, description = "too many requests from this address; retry later", body = ErrorBody)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Report>, ApiError> {
+    if !state.verify_limiter.allow(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many verification requests from this address; retry in a minute",
+        ));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type.starts_with("application/pdf") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the PDF as the body with Content-Type: application/pdf",
+        ));
+    }
+    let authority = &state.authority;
+    let mut crls = Vec::new();
+    for ca in CaName::ALL {
+        crls.push(
+            authority
+                .fresh_crl(&state.db, ca)
+                .await
+                .map_err(ApiError::internal)?
+                .der,
+        );
+    }
+    let store = TrustStore::from_parts(
+        vec![authority.root.certificate.der.clone()],
+        vec![
+            authority.issuing.certificate.der.clone(),
+            authority.tsa.certificate.der.clone(),
+        ],
+        crls,
+    );
+    let report = tokio::task::spawn_blocking(move || {
+        verify_pdf(&body, &store, time::OffsetDateTime::now_utc())
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(Json(report))
+}
