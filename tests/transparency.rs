@@ -6,6 +6,7 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::stamping::plain_pdf;
 use common::{TestApp, spawn_app};
 use govseal::log::{Hash, LogEntry, checkpoint, leaf_hash, verify_consistency, verify_inclusion};
 use serde_json::Value;
@@ -141,36 +142,6 @@ async fn proofs_over_http_verify_against_the_signed_checkpoint() {
         "beyond_tree",
     )
     .await;
-}
-
-/// A one-page A4 PDF with a classic cross-reference table, written with pdf-writer.
-fn plain_pdf(text: &str) -> Vec<u8> {
-    use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
-    let mut pdf = Pdf::new();
-    let (catalog, pages, page, font, content) = (
-        Ref::new(1),
-        Ref::new(2),
-        Ref::new(3),
-        Ref::new(4),
-        Ref::new(5),
-    );
-    pdf.catalog(catalog).pages(pages);
-    pdf.pages(pages).kids([page]).count(1);
-    let mut p = pdf.page(page);
-    p.media_box(Rect::new(0.0, 0.0, 595.0, 842.0))
-        .parent(pages)
-        .contents(content);
-    p.resources().fonts().pair(Name(b"F1"), font);
-    p.finish();
-    pdf.type1_font(font).base_font(Name(b"Helvetica"));
-    let mut c = Content::new();
-    c.begin_text()
-        .set_font(Name(b"F1"), 14.0)
-        .next_line(72.0, 760.0)
-        .show(Str(text.as_bytes()))
-        .end_text();
-    pdf.stream(content, &c.finish());
-    pdf.finish()
 }
 
 /// Runs `govseal log audit` on the app's database: (exit code, stdout + stderr).
