@@ -8,6 +8,7 @@
 //! The identifier (GB/T 36904-2018, [`LicenseId`]) takes the next serial of
 //! (type, issuer) inside that transaction.
 
+use crate::seal::stamping::{SealKey, ca_chain, open_seal_key, validation_data};
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -21,13 +22,11 @@ use super::qr::qr_url;
 use super::record::sign_record;
 use super::types::{FieldError, Holder, LicenseTypeDefinition, parse_date};
 use crate::access::{Principal, Scope};
-use crate::authority::{Authority, CaName};
+use crate::authority::Authority;
 use crate::identity::Uscc;
-use crate::keystore::{KeyStore, Signer};
+use crate::keystore::KeyStore;
 use crate::outcome::ActionError;
-use crate::pades::{
-    self, Level, PadesRequest, Placement, SigningIdentity, TimeStamper, ValidationData,
-};
+use crate::pades::{self, Level, PadesRequest, Placement, SigningIdentity, TimeStamper};
 use crate::seal::appearance::SealAppearance;
 use crate::seal::registry::ACTIVE;
 use crate::store::{self, Database, licenses::LicenseRow};
@@ -198,24 +197,13 @@ pub async fn issue(
         ));
     }
 
-    let department = store::departments::get(&mut conn, &seal.department_id)
-        .await?
-        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("department of seal missing")))?;
-    let issuer: Uscc = department.uscc.parse().map_err(ActionError::internal)?;
-    let certificate = store::certificates::get(&mut conn, &seal.certificate_id)
-        .await?
-        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate missing")))?;
-    if certificate.revoked_at.is_some() {
-        return Err(ActionError::Conflict {
-            code: "seal_not_active",
-            message: "the seal certificate is revoked".into(),
-        });
-    }
-    let sealed = store::keys::get(&mut conn, &certificate.key_id)
-        .await?
-        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal key missing")))?;
+    let SealKey {
+        department,
+        certificate,
+        signer,
+    } = open_seal_key(&mut conn, ctx.keys, &seal).await?;
     drop(conn);
-    let signer: Arc<dyn Signer> = ctx.keys.open(&sealed).map_err(ActionError::internal)?;
+    let issuer: Uscc = department.uscc.parse().map_err(ActionError::internal)?;
     let appearance = SealAppearance {
         department_name: department.name.clone(),
         seal_name: seal.name.clone(),
@@ -224,24 +212,8 @@ pub async fn issue(
     }
     .to_pdf()
     .map_err(|e| ActionError::invalid("seal_id", format!("the seal cannot be drawn: {e}")))?;
-    let mut validation = ValidationData {
-        certificates: vec![
-            certificate.der.clone(),
-            ctx.authority.issuing.certificate.der.clone(),
-            ctx.authority.root.certificate.der.clone(),
-            ctx.authority.tsa.certificate.der.clone(),
-        ],
-        ..ValidationData::default()
-    };
-    for ca in CaName::ALL {
-        validation
-            .crls
-            .push(ctx.authority.fresh_crl(ctx.db, ca).await?.der);
-    }
-    let chain = vec![
-        ctx.authority.issuing.certificate.der.clone(),
-        ctx.authority.root.certificate.der.clone(),
-    ];
+    let validation = validation_data(ctx.authority, ctx.db, &certificate.der).await?;
+    let chain = ca_chain(ctx.authority);
 
     // From here on, the serial is taken: everything happens in this transaction.
     let mut tx = ctx.db.begin().await?;

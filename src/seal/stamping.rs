@@ -16,6 +16,9 @@ use crate::outcome::ActionError;
 use crate::pades::{
     self, Level, PadesError, PadesRequest, Placement, SigningIdentity, TimeStamper, ValidationData,
 };
+use crate::store::certificates::CertificateRow;
+use crate::store::departments::DepartmentRow;
+use crate::store::seals::SealRow;
 use crate::store::{self, Database, seals::StampRow};
 
 /// Smallest and largest seal diameter in millimetres.
@@ -69,6 +72,71 @@ pub struct StampingContext<'a> {
     pub authority: &'a Authority,
     /// The TSA.
     pub tsa: Arc<dyn TimeStamper>,
+}
+
+/// What signing with a seal needs: its department, its certificate and its key.
+pub(crate) struct SealKey {
+    /// The seal's department.
+    pub department: DepartmentRow,
+    /// The seal certificate (not revoked).
+    pub certificate: CertificateRow,
+    /// The seal's key, opened from the key store.
+    pub signer: Arc<dyn Signer>,
+}
+
+/// Loads the seal's department and certificate and opens its key; a revoked
+/// certificate is a conflict (the seal cannot sign any more).
+pub(crate) async fn open_seal_key(
+    conn: &mut store::Connection,
+    keys: &KeyStore,
+    seal: &SealRow,
+) -> Result<SealKey, ActionError> {
+    let department = store::departments::get(conn, &seal.department_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("department of seal missing")))?;
+    let certificate = store::certificates::get(conn, &seal.certificate_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate missing")))?;
+    if certificate.revoked_at.is_some() {
+        return Err(ActionError::Conflict {
+            code: "seal_not_active",
+            message: "the seal certificate is revoked".into(),
+        });
+    }
+    let sealed = store::keys::get(conn, &certificate.key_id)
+        .await?
+        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal key missing")))?;
+    let signer = keys.open(&sealed).map_err(ActionError::internal)?;
+    Ok(SealKey {
+        department,
+        certificate,
+        signer,
+    })
+}
+
+/// The CA certificates above a seal certificate (issuing CA, root), DER.
+pub(crate) fn ca_chain(authority: &Authority) -> Vec<Vec<u8>> {
+    vec![
+        authority.issuing.certificate.der.clone(),
+        authority.root.certificate.der.clone(),
+    ]
+}
+
+/// The DSS content for a seal signature (ETSI EN 319 142-1 §5.4.2): the seal
+/// certificate, its chain, the TSA certificate and the current CRL of each CA.
+pub(crate) async fn validation_data(
+    authority: &Authority,
+    db: &Database,
+    seal_certificate: &[u8],
+) -> Result<ValidationData, ActionError> {
+    let mut certificates = vec![seal_certificate.to_vec()];
+    certificates.extend(ca_chain(authority));
+    certificates.push(authority.tsa.certificate.der.clone());
+    let mut crls = Vec::new();
+    for ca in CaName::ALL {
+        crls.push(authority.fresh_crl(db, ca).await?.der);
+    }
+    Ok(ValidationData { certificates, crls })
 }
 
 fn hex_sha256(data: &[u8]) -> String {
@@ -167,23 +235,12 @@ pub async fn stamp(
             message: "the seal is outside its validity window".into(),
         });
     }
-    let department = store::departments::get(&mut conn, &seal.department_id)
-        .await?
-        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("department of seal missing")))?;
-    let certificate = store::certificates::get(&mut conn, &seal.certificate_id)
-        .await?
-        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate missing")))?;
-    if certificate.revoked_at.is_some() {
-        return Err(ActionError::Conflict {
-            code: "seal_not_active",
-            message: "the seal certificate is revoked".into(),
-        });
-    }
-    let sealed = store::keys::get(&mut conn, &certificate.key_id)
-        .await?
-        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal key missing")))?;
+    let SealKey {
+        department,
+        certificate,
+        signer,
+    } = open_seal_key(&mut conn, ctx.keys, &seal).await?;
     drop(conn);
-    let signer: Arc<dyn Signer> = ctx.keys.open(&sealed).map_err(ActionError::internal)?;
 
     let appearance = SealAppearance {
         department_name: department.name.clone(),
@@ -194,24 +251,12 @@ pub async fn stamp(
     .to_pdf()
     .map_err(|e| ActionError::invalid("seal_id", format!("the seal cannot be drawn: {e}")))?;
     let half = size_mm * 72.0 / 25.4 / 2.0;
-    let mut validation = ValidationData::default();
-    let chain = vec![
-        ctx.authority.issuing.certificate.der.clone(),
-        ctx.authority.root.certificate.der.clone(),
-    ];
-    if request.level >= Level::BLT {
-        validation.certificates = vec![
-            certificate.der.clone(),
-            ctx.authority.issuing.certificate.der.clone(),
-            ctx.authority.root.certificate.der.clone(),
-            ctx.authority.tsa.certificate.der.clone(),
-        ];
-        for ca in CaName::ALL {
-            validation
-                .crls
-                .push(ctx.authority.fresh_crl(ctx.db, ca).await?.der);
-        }
-    }
+    let chain = ca_chain(ctx.authority);
+    let validation = if request.level >= Level::BLT {
+        validation_data(ctx.authority, ctx.db, &certificate.der).await?
+    } else {
+        ValidationData::default()
+    };
     let pades_request = PadesRequest {
         level: request.level,
         field_name: format!("Seal-{}-{}", seal.code, &store::new_id()[..8]),
