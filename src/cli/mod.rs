@@ -69,6 +69,17 @@ struct VerifyArgs {
     /// Validation time (RFC 3339), default now.
     #[arg(long, value_parser = parse_time)]
     at: Option<time::OffsetDateTime>,
+    /// Also require proof that FILE is on the transparency log: the inclusion
+    /// proof (--log-proof) must verify against the bundle's log key
+    /// (log-key.txt) and agree with its checkpoint (checkpoint.txt), and the
+    /// logged entry must name FILE's SHA-256. Not proven → INDETERMINATE.
+    #[arg(long)]
+    require_logged: bool,
+    /// The c2sp.org/tlog-proof file for --require-logged (the `tlog_proof`
+    /// of GET /v1/log/proof/inclusion?subject=<stamp id or license id>);
+    /// default: FILE.tlog-proof beside FILE.
+    #[arg(long = "log-proof", requires = "require_logged")]
+    log_proof: Option<PathBuf>,
 }
 
 fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
@@ -93,13 +104,40 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
-    let report = verify_pdf(&bytes, &store, at);
+    let mut report = verify_pdf(&bytes, &store, at);
+    if args.require_logged {
+        report.require_logged(logged(&args, &bytes)?);
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report.summary());
     }
     Ok(report.indication.exit_code())
+}
+
+/// The transparency-log check of `verify --require-logged`.
+fn logged(
+    args: &VerifyArgs,
+    artefact: &[u8],
+) -> anyhow::Result<crate::verify::logged::LogInclusion> {
+    use crate::verify::logged::{LogTrust, check_logged};
+    let default = {
+        let mut name = args.file.clone().into_os_string();
+        name.push(".tlog-proof");
+        PathBuf::from(name)
+    };
+    let path = args.log_proof.clone().unwrap_or(default);
+    let proof = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.log_proof.is_none() => None,
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    Ok(check_logged(
+        artefact,
+        proof.as_deref(),
+        &LogTrust::load(&args.trust),
+    ))
 }
 
 /// Where the installation keeps its data.

@@ -7,10 +7,12 @@
 //! - [`verify_pdf`]: PAdES validation (ETSI EN 319 142-1) of every
 //!   signature and document time-stamp of a PDF, with the changes made
 //!   after each signature.
+//! - [`logged`]: the offline proof that an artefact is on the transparency log.
 
 mod chain;
 mod changes;
 mod document;
+pub mod logged;
 mod pdf;
 pub mod report;
 mod tokens;

@@ -193,6 +193,9 @@ pub struct Report {
     /// Overall sub-indication when the document itself could not be judged:
     /// FORMAT_FAILURE (unreadable) or SIGNED_DATA_NOT_FOUND (no signature).
     pub sub_indication: Option<SubIndication>,
+    /// The transparency-log check, when it was asked for (`--require-logged`).
+    #[serde(default)]
+    pub transparency: Option<super::logged::LogInclusion>,
 }
 
 impl Report {
@@ -219,6 +222,7 @@ impl Report {
             signatures,
             indication,
             sub_indication,
+            transparency: None,
         }
     }
 
@@ -236,7 +240,26 @@ impl Report {
             signatures: Vec::new(),
             indication: Indication::TotalFailed,
             sub_indication: Some(SubIndication::FormatFailure),
+            transparency: None,
         }
+    }
+
+    /// Adds the transparency-log check as a validation constraint: an
+    /// artefact not proven logged cannot be TOTAL-PASSED. It becomes
+    /// INDETERMINATE / SIG_CONSTRAINTS_FAILURE (EN 319 102-1 §5.1.3: the
+    /// signature is not known to be invalid, but a constraint of the
+    /// validation policy is not met).
+    pub fn require_logged(&mut self, check: super::logged::LogInclusion) {
+        if !check.logged {
+            if self.indication == Indication::TotalPassed {
+                self.indication = Indication::Indeterminate;
+                self.sub_indication = Some(SubIndication::SigConstraintsFailure);
+            }
+            self.document
+                .findings
+                .push("✗ not proven to be on the transparency log (--require-logged)".into());
+        }
+        self.transparency = Some(check);
     }
 
     /// A short bilingual summary for people, one line per signature.
@@ -289,6 +312,17 @@ impl Report {
         }
         for f in &self.document.findings {
             out.push_str(&format!("* {f}\n"));
+        }
+        if let Some(log) = &self.transparency {
+            let verdict = if log.logged {
+                "已留痕 logged"
+            } else {
+                "未证明留痕 NOT proven logged"
+            };
+            out.push_str(&format!("transparency log: {verdict}\n"));
+            for f in &log.findings {
+                out.push_str(&format!("    {f}\n"));
+            }
         }
         out
     }
