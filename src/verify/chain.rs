@@ -207,13 +207,31 @@ fn authentic_crls<'a>(
 fn revocation_time(leaf: &[u8], crls: &[CertRevocationList<'_>]) -> Option<OffsetDateTime> {
     let (_, cert) = X509Certificate::from_der(leaf).ok()?;
     crls.iter()
-        .filter(|crl| crl.issuer() == cert.issuer().as_raw())
+        .filter(|crl| {
+            // webpki gives the issuer Name without its SEQUENCE header;
+            // x509-parser gives the whole TLV.
+            let issuer = cert.issuer().as_raw();
+            crl.issuer() == issuer || crl.issuer() == der_contents(issuer)
+        })
         .filter_map(|crl| crl.find_serial(cert.raw_serial()).ok().flatten())
         .filter_map(|entry| {
             let seconds = entry.revocation_date.as_secs();
             OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).ok()?).ok()
         })
         .min()
+}
+
+/// The contents of a DER TLV (X.690 §8.1): `raw` without its tag and length.
+fn der_contents(raw: &[u8]) -> &[u8] {
+    let Some(&first_length) = raw.get(1) else {
+        return raw;
+    };
+    let header = if first_length < 0x80 {
+        2
+    } else {
+        2 + usize::from(first_length & 0x7f)
+    };
+    raw.get(header..).unwrap_or(raw)
 }
 
 /// The leaf's own EKU: a TSA needs id-kp-timeStamping; a signer must not be
