@@ -14,6 +14,7 @@ mod chain;
 mod changes;
 mod document;
 mod freshness;
+mod input;
 mod license;
 mod license_input;
 pub mod license_report;
@@ -25,6 +26,7 @@ mod tokens;
 pub mod trust;
 
 pub use freshness::revocation_data;
+pub use input::{InputKind, input_kind, verify_bytes};
 pub use license::{LicenseOptions, verify_license_record, verify_license_text};
 pub use license_input::record_from_text;
 pub use license_report::{LicenseReport, LicenseStatus, RevocationData};
