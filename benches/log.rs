@@ -240,6 +240,8 @@ async fn million_log() -> Prepared {
 
 fn proofs_stored(c: &mut Criterion) {
     let rt = runtime();
+    // The pooled connection returns itself to the pool on drop, which needs the runtime.
+    let _enter = rt.enter();
     let app = rt.block_on(million_log());
     let mut conn = rt.block_on(app.state.db.pool.acquire()).unwrap();
     let size = rt

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::license_report::{LicenseReport, RevocationData};
+
 /// The main status indication (EN 319 102-1 §5.1.3, Table 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Indication {
@@ -196,6 +198,13 @@ pub struct Report {
     /// The transparency-log check, when it was asked for (`--require-logged`).
     #[serde(default)]
     pub transparency: Option<super::logged::LogInclusion>,
+    /// For a license record or QR code: its claims and concluded status
+    /// (`null` for a PDF, or when the record's signature did not verify).
+    #[serde(default)]
+    pub license: Option<LicenseReport>,
+    /// The revocation data used and how old it is (`null` if not reported).
+    #[serde(default)]
+    pub revocation_data: Option<RevocationData>,
 }
 
 impl Report {
@@ -223,6 +232,8 @@ impl Report {
             indication,
             sub_indication,
             transparency: None,
+            license: None,
+            revocation_data: None,
         }
     }
 
@@ -241,6 +252,8 @@ impl Report {
             indication: Indication::TotalFailed,
             sub_indication: Some(SubIndication::FormatFailure),
             transparency: None,
+            license: None,
+            revocation_data: None,
         }
     }
 
@@ -323,6 +336,12 @@ impl Report {
             for f in &log.findings {
                 out.push_str(&format!("    {f}\n"));
             }
+        }
+        if let Some(license) = &self.license {
+            out.push_str(&super::license_summary::license_lines(license));
+        }
+        if let Some(data) = &self.revocation_data {
+            out.push_str(&super::license_summary::revocation_lines(data));
         }
         out
     }
