@@ -692,7 +692,7 @@ async fn the_public_verify_endpoint_reports_and_is_rate_limited() {
         "{report}"
     );
     expect_error(
-        verify(b"x".to_vec(), "text/plain").await.unwrap(),
+        verify(b"x".to_vec(), "image/gif").await.unwrap(),
         415,
         "unsupported_media_type",
     )
