@@ -66,17 +66,6 @@ async fn issue(
     (id, r.bytes().await.unwrap().to_vec())
 }
 
-/// A copy of the published bundle, as a verifier would carry it.
-fn copy_bundle(app: &TestApp, to: &Path) {
-    let status = Command::new("cp")
-        .arg("-r")
-        .arg(app.certs())
-        .arg(to)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// Runs `govseal verify ARGS --trust DIR --json`; returns exit code and report.
 fn cli(trust: &Path, args: &[&str]) -> (i32, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_govseal"))
@@ -111,7 +100,7 @@ async fn licenses_verify_offline_with_a_copy_of_the_bundle() {
     let _ = expiring;
     let work = tempfile::tempdir().unwrap();
     let fresh = work.path().join("fresh");
-    copy_bundle(&app, &fresh);
+    common::copy_bundle(&app, &fresh);
     assert!(std::fs::read_dir(fresh.join("seals")).unwrap().count() >= 1);
     let json: Value =
         serde_json::from_slice(&std::fs::read(fresh.join("bundle.json")).unwrap()).unwrap();
@@ -231,7 +220,7 @@ async fn licenses_verify_offline_with_a_copy_of_the_bundle() {
         .await;
     assert_eq!(r.status(), 200);
     let suspended = work.path().join("suspended");
-    copy_bundle(&app, &suspended);
+    common::copy_bundle(&app, &suspended);
     let (code, r) = cli(&suspended, &[rec]);
     assert_eq!(
         (code, verdict(&r)),
@@ -248,7 +237,7 @@ async fn licenses_verify_offline_with_a_copy_of_the_bundle() {
         .await;
     assert_eq!(r.status(), 200);
     let revoked = work.path().join("revoked");
-    copy_bundle(&app, &revoked);
+    common::copy_bundle(&app, &revoked);
     let (code, r) = cli(&revoked, &["--qr", &qr]);
     assert_eq!(
         (code, verdict(&r)),

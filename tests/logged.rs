@@ -12,19 +12,6 @@ use common::spawn_app;
 use common::stamping::{department_with_seal, plain_pdf, stamp};
 use serde_json::Value;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn verify(trust: &Path, file: &Path, extra: &[&str]) -> (Option<i32>, Value, Output) {
     let out = Command::new(env!("CARGO_BIN_EXE_govseal"))
         .arg("verify")
@@ -97,7 +84,7 @@ async fn stamped_pdf_is_proven_logged_offline_with_the_server_stopped() {
     }
     let work = tempfile::tempdir().unwrap();
     let trust = work.path().join("bundle");
-    copy_dir(&app.certs(), &trust);
+    common::copy_bundle(&app, &trust);
     drop(app); // offline from here on: no server, no database
 
     let doc = work.path().join("doc.pdf");

@@ -183,3 +183,21 @@ impl TestApp {
         r.json().await.expect("json")
     }
 }
+
+/// A copy of the published trust bundle (`certs/`, with its subdirectories),
+/// as a verifier would carry it away from the server.
+pub fn copy_bundle(app: &TestApp, to: &std::path::Path) {
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    copy_dir(&app.certs(), to);
+}
