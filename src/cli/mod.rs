@@ -1,5 +1,7 @@
 //! The `govseal` command line.
 
+mod licenses;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -39,6 +41,11 @@ enum Command {
     Log {
         #[command(subcommand)]
         command: LogCommand,
+    },
+    /// Electronic licenses (电子证照): import from CSV.
+    Licenses {
+        #[command(subcommand)]
+        command: licenses::LicensesCommand,
     },
 }
 
@@ -170,6 +177,7 @@ pub async fn run() -> anyhow::Result<i32> {
         Command::Log {
             command: LogCommand::Audit(args),
         } => audit(args).await,
+        Command::Licenses { command } => licenses::run(command).await,
         Command::Init(args) => {
             let config = args.installation.config();
             config.check_production()?;

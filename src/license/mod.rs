@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod certificate_pdf;
 pub mod claims;
 pub mod identifier;
+pub mod import;
 pub mod issue;
 pub mod lifecycle;
 pub mod qr;
