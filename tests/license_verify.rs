@@ -291,3 +291,70 @@ async fn post_verify_takes_a_record_and_a_qr_text() {
     let r = post("image/gif", vec![1, 2, 3]).await.unwrap();
     assert_eq!(r.status(), 415);
 }
+
+#[tokio::test]
+async fn bundle_export_writes_a_complete_offline_bundle_from_the_database() {
+    let app = spawn_app().await;
+    let (seal, token) = setup(&app).await;
+    let (id, record) = issue(&app, &seal, &token, None).await;
+    let r = app
+        .post(
+            &format!("/v1/licenses/{id}/suspend"),
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let out_dir = tempfile::tempdir().unwrap();
+    let dir = out_dir.path().join("bundle");
+    let out = Command::new(env!("CARGO_BIN_EXE_govseal"))
+        .args([
+            "bundle",
+            "export",
+            "--database-url",
+            &app.database_url,
+            "--data",
+        ])
+        .arg(app.dir.path().join("data"))
+        .arg(&dir)
+        .env(
+            "GOVSEAL_MASTER_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in [
+        "root.pem",
+        "issuing-ca.pem",
+        "tsa.pem",
+        "crl/root.crl",
+        "crl/issuing-ca.crl",
+        "license-status.cose",
+        "license-status.json",
+        "log-key.txt",
+        "checkpoint.txt",
+        "bundle.json",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+    assert_eq!(std::fs::read_dir(dir.join("seals")).unwrap().count(), 1);
+    let record_path = out_dir.path().join("license.cose");
+    std::fs::write(&record_path, &record).unwrap();
+    let (code, r) = cli(&dir, &[record_path.to_str().unwrap()]);
+    assert_eq!(
+        (code, verdict(&r)),
+        (2, ("INDETERMINATE".into(), "TRY_LATER".into())),
+        "{r}"
+    );
+    assert_eq!(r["license"]["status"], "suspended");
+    let data = &r["revocation_data"];
+    assert_eq!(data["crls"].as_array().unwrap().len(), 2, "{data}");
+    assert!(data["crls"][0]["age_seconds"].as_i64().unwrap() < 600);
+    assert!(data["license_status"]["age_seconds"].as_i64().unwrap() < 600);
+    assert_eq!(data["license_status"]["suspended"], 1);
+}

@@ -15,6 +15,7 @@ use crate::keystore::KeyAlgorithm;
 use crate::server;
 use crate::store::Database;
 
+mod bundle;
 mod verify;
 use verify::VerifyArgs;
 
@@ -37,6 +38,11 @@ enum Command {
     /// PDF, a license record (COSE), a file or argument holding a license QR text/URL.
     /// Exit code 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE.
     Verify(VerifyArgs),
+    /// The offline trust bundle (信任包).
+    Bundle {
+        #[command(subcommand)]
+        command: bundle::BundleCommand,
+    },
     /// The transparency log (透明日志).
     Log {
         #[command(subcommand)]
@@ -178,6 +184,7 @@ pub async fn run() -> anyhow::Result<i32> {
             command: LogCommand::Audit(args),
         } => audit(args).await,
         Command::Licenses { command } => licenses::run(command).await,
+        Command::Bundle { command } => bundle::run(command).await,
         Command::Init(args) => {
             let config = args.installation.config();
             config.check_production()?;
