@@ -91,6 +91,19 @@ pub struct FieldLabel {
     pub en: String,
 }
 
+/// How fresh the license status snapshot was (times as RFC 3339 text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Freshness {
+    /// this-update.
+    pub this_update: String,
+    /// next-update.
+    pub next_update: Option<String>,
+    /// Age at the validation time, seconds.
+    pub age_seconds: Option<i64>,
+    /// Past next-update.
+    pub stale: bool,
+}
+
 /// Everything the citizen page shows.
 #[derive(Clone, Debug)]
 pub struct LicensePage {
@@ -108,8 +121,8 @@ pub struct LicensePage {
     pub labels: Vec<FieldLabel>,
     /// The seal whose certificate verified the signature (its name), if any.
     pub seal_name: Option<String>,
-    /// The revocation data used: this-update and next-update.
-    pub snapshot: Option<(OffsetDateTime, OffsetDateTime)>,
+    /// The license status snapshot used, as the engine reports it.
+    pub snapshot: Option<Freshness>,
     /// The validation time.
     pub now: OffsetDateTime,
 }
@@ -124,6 +137,13 @@ fn date_time(t: OffsetDateTime) -> String {
         "[year]-[month]-[day] [hour]:[minute] UTC"
     ))
     .unwrap_or_default()
+}
+
+/// An RFC 3339 time shown as `YYYY-MM-DD HH:MM UTC` (as given if unreadable).
+fn rfc3339_as_date_time(text: &str) -> String {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| date_time(t.to_offset(time::UtcOffset::UTC)))
+        .unwrap_or_else(|_| text.to_string())
 }
 
 /// "5 分钟前" / "5 minutes ago".
@@ -236,23 +256,33 @@ impl LicensePage {
     }
 
     fn freshness_html(&self, lang: Lang) -> String {
-        let text = match self.snapshot {
-            Some((this_update, next_update)) => {
+        let text = match &self.snapshot {
+            Some(f) => {
                 let mut s = format!(
-                    "{}{}（{}）",
-                    lang.pick("吊销状态数据更新于 ", "Revocation data as of "),
-                    date_time(this_update),
-                    age(lang, (self.now - this_update).whole_seconds())
-                );
-                s.push_str(&format!(
                     "{}{}",
-                    lang.pick("；下次更新不晚于 ", "; next update due by "),
-                    date_time(next_update)
-                ));
+                    lang.pick("吊销状态数据更新于 ", "Revocation data as of "),
+                    rfc3339_as_date_time(&f.this_update)
+                );
+                if let Some(age_seconds) = f.age_seconds {
+                    s.push_str(&format!("（{}）", age(lang, age_seconds)));
+                }
+                if let Some(next) = &f.next_update {
+                    s.push_str(&format!(
+                        "{}{}",
+                        lang.pick("；下次更新不晚于 ", "; next update due by "),
+                        rfc3339_as_date_time(next)
+                    ));
+                }
+                if f.stale {
+                    s.push_str(lang.pick("（已过期）", " (out of date)"));
+                }
                 s
             }
             None => lang
-                .pick("未使用吊销状态数据。", "No revocation data was used.")
+                .pick(
+                    "没有可用的吊销状态数据。",
+                    "No revocation data was available.",
+                )
                 .to_string(),
         };
         format!(
