@@ -1,6 +1,18 @@
 //! The public trust bundle: what an offline verifier needs and nothing secret.
-//! Written to `certs/` (root.pem, issuing-ca.pem, tsa.pem, crl/*.crl,
-//! log-key.txt, checkpoint.txt, bundle.json) and served at `GET /v1/trust`.
+//! Written to `certs/` and served at `GET /v1/trust`:
+//!
+//! | file | content |
+//! |------|---------|
+//! | `root.pem` | the trust anchor (RFC 5280 §6.1.1 (d)) |
+//! | `issuing-ca.pem`, `tsa.pem` | CA and TSA certificates (path candidates, no trust of their own) |
+//! | `crl/root.crl`, `crl/issuing-ca.crl` | the current CRL of each CA (RFC 5280 §5), DER |
+//! | `seals/<kid-hex>.pem` | every seal certificate ever issued, revoked ones included (the CRL says which), grouped by the license-record `kid` = SHA-256(DER)[..8] (RFC 9052 §3.1 `kid`); a verifier looks a record's signer up here, never trusts it as an anchor |
+//! | `license-status.cose`, `license-status.json` | the signed license status snapshot (see [`crate::license::snapshot`]) |
+//! | `log-key.txt`, `checkpoint.txt` | the transparency log's verifier key and latest checkpoint |
+//! | `bundle.json` | all of the above in one JSON document ([`TrustBundle`]) |
+//!
+//! The bundle is reassembled and rewritten at start-up and whenever a
+//! certificate, a seal or a license status changes.
 
 use std::path::Path;
 
@@ -25,6 +37,36 @@ pub struct BundleCrl {
     pub der_base64: String,
 }
 
+/// A seal certificate in the bundle.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BundleSeal {
+    /// The license-record key identifier: SHA-256(DER)[..8], lower-case hex.
+    pub kid: String,
+    /// Serial number, lower-case hex.
+    pub serial: String,
+    /// Subject common name (the seal's name).
+    pub subject: String,
+    /// Revocation time (RFC 3339) if revoked; the CRL is authoritative.
+    pub revoked_at: Option<String>,
+    /// The certificate, PEM.
+    pub pem: String,
+}
+
+/// The signed license status snapshot, as published in the bundle.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BundleLicenseStatus {
+    /// Identifiers of revoked licenses.
+    pub revoked: Vec<String>,
+    /// Identifiers of suspended licenses.
+    pub suspended: Vec<String>,
+    /// this-update, Unix seconds.
+    pub this_update: i64,
+    /// next-update, Unix seconds.
+    pub next_update: i64,
+    /// The signed COSE_Sign1 (the only part a verifier trusts), base64.
+    pub cose_base64: String,
+}
+
 /// The trust bundle.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrustBundle {
@@ -44,6 +86,16 @@ pub struct TrustBundle {
     /// The latest signed log checkpoint (C2SP tlog-checkpoint note).
     #[serde(default)]
     pub log_checkpoint: Option<String>,
+    /// The installation's public base URL: license QR texts are
+    /// `<public_url>/v/<payload>`, and a verifier refuses other prefixes.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Every seal certificate, revoked ones included, ordered by serial.
+    #[serde(default)]
+    pub seals: Vec<BundleSeal>,
+    /// The license status snapshot, signed by the issuing CA.
+    #[serde(default)]
+    pub license_status: Option<BundleLicenseStatus>,
 }
 
 fn rfc3339(t: i64) -> String {
@@ -82,6 +134,28 @@ impl Authority {
             .await
             .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?
             .map(|c| c.note);
+        let seals = crate::store::certificates::with_role(&mut conn, "seal")
+            .await?
+            .into_iter()
+            .map(|row| BundleSeal {
+                kid: hex::encode(crate::license::record::certificate_kid(&row.der)),
+                serial: row.serial_hex.to_lowercase(),
+                subject: row.subject,
+                revoked_at: row.revoked_at.map(rfc3339),
+                pem: certificate_pem(&row.der),
+            })
+            .collect();
+        drop(conn);
+        let (snapshot, cose) = crate::license::lifecycle::snapshot(db, self)
+            .await
+            .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;
+        let license_status = Some(BundleLicenseStatus {
+            revoked: snapshot.revoked,
+            suspended: snapshot.suspended,
+            this_update: snapshot.this_update,
+            next_update: snapshot.next_update,
+            cose_base64: base64::engine::general_purpose::STANDARD.encode(&cose),
+        });
         Ok(TrustBundle {
             root: certificate_pem(&self.root.certificate.der),
             issuing_ca: certificate_pem(&self.issuing.certificate.der),
@@ -90,6 +164,9 @@ impl Authority {
             generated_at: rfc3339(crate::store::now_unix()),
             log_verifier_key,
             log_checkpoint,
+            public_url: Some(self.public_url.trim_end_matches('/').to_string()),
+            seals,
+            license_status,
         })
     }
 }
@@ -123,6 +200,27 @@ pub fn write_trust_bundle(dir: &Path, bundle: &TrustBundle) -> Result<(), Author
     }
     if let Some(note) = &bundle.log_checkpoint {
         write("checkpoint.txt", note.as_bytes())?;
+    }
+    let mut by_kid: std::collections::BTreeMap<&str, String> = Default::default();
+    for seal in &bundle.seals {
+        by_kid.entry(&seal.kid).or_default().push_str(&seal.pem);
+    }
+    for (kid, pems) in by_kid {
+        if kid.len() != 16 || !kid.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(AuthorityError::Inconsistent(format!(
+                "bad seal kid {kid:?}"
+            )));
+        }
+        write(&format!("seals/{kid}.pem"), pems.as_bytes())?;
+    }
+    if let Some(status) = &bundle.license_status {
+        let cose = base64::engine::general_purpose::STANDARD
+            .decode(&status.cose_base64)
+            .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(status)
+            .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;
+        write("license-status.cose", &cose)?;
+        write("license-status.json", &json)?;
     }
     let json = serde_json::to_vec_pretty(bundle)
         .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;

@@ -13,6 +13,9 @@ use crate::keystore::KeyAlgorithm;
 use crate::server;
 use crate::store::Database;
 
+mod verify;
+use verify::VerifyArgs;
+
 /// govseal — unified electronic seal and e-license signing service (统一电子印章 / 电子证照).
 #[derive(Parser, Debug)]
 #[command(name = "govseal", version, about, long_about = None)]
@@ -28,7 +31,8 @@ enum Command {
     Serve(ServeArgs),
     /// Create the PKI explicitly (root CA, issuing CA, TSA). Refuses to overwrite one.
     Init(InitArgs),
-    /// Validate a signed PDF offline against a trust bundle (ETSI EN 319 102-1 report).
+    /// Validate offline against a trust bundle (ETSI EN 319 102-1 report): a signed
+    /// PDF, a license record (COSE), a file or argument holding a license QR text/URL.
     /// Exit code 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE.
     Verify(VerifyArgs),
     /// The transparency log (透明日志).
@@ -56,50 +60,9 @@ struct AuditArgs {
     log_key: Option<PathBuf>,
 }
 
-#[derive(Args, Debug)]
-struct VerifyArgs {
-    /// The file to validate (a PDF).
-    file: PathBuf,
-    /// The trust bundle directory (root.pem, issuing-ca.pem, tsa.pem, crl/).
-    #[arg(long, default_value = "./certs")]
-    trust: PathBuf,
-    /// Print the full report as JSON instead of the summary.
-    #[arg(long)]
-    json: bool,
-    /// Validation time (RFC 3339), default now.
-    #[arg(long, value_parser = parse_time)]
-    at: Option<time::OffsetDateTime>,
-}
-
 fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .map_err(|e| format!("{s:?} is not an RFC 3339 time (e.g. 2026-01-31T12:00:00Z): {e}"))
-}
-
-/// `govseal verify`: no database, no server, no network.
-fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
-    use crate::verify::{MAX_DOCUMENT_BYTES, TrustStore, verify_pdf};
-    let store = TrustStore::load(&args.trust)
-        .with_context(|| format!("loading the trust bundle {}", args.trust.display()))?;
-    let size = std::fs::metadata(&args.file)
-        .with_context(|| format!("reading {}", args.file.display()))?
-        .len();
-    if size > MAX_DOCUMENT_BYTES as u64 {
-        anyhow::bail!(
-            "{} is larger than {MAX_DOCUMENT_BYTES} bytes",
-            args.file.display()
-        );
-    }
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
-    let report = verify_pdf(&bytes, &store, at);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", report.summary());
-    }
-    Ok(report.indication.exit_code())
 }
 
 /// Where the installation keeps its data.
@@ -186,7 +149,7 @@ impl Installation {
 pub async fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Verify(args) => verify(args),
+        Command::Verify(args) => verify::run(args),
         Command::Serve(args) => {
             let mut config = args.installation.config();
             config.listen = args.listen;

@@ -219,6 +219,8 @@ async fn change(
     if let Err(e) = lifecycle::publish(&state.db, &state.authority, &state.config.certs_dir).await {
         tracing::warn!(error = %e, "could not publish the license status snapshot");
     }
+    // bundle.json carries the snapshot too.
+    state.refresh_bundle().await;
     Ok(Json(view))
 }
 

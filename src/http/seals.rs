@@ -29,6 +29,8 @@ pub async fn create(
     let view =
         registry::create_seal(&state.db, &state.keys, &state.authority, &caller, input).await?;
     tracing::info!(seal = %view.id, department = %view.department_id, code = %view.code, actor = %caller.actor(), "seal created");
+    // The new seal certificate joins the trust bundle (certs/seals/).
+    state.refresh_bundle().await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -53,9 +55,8 @@ async fn change(
 ) -> Result<Json<SealView>, ApiError> {
     let view = registry::change_seal(&state.db, &state.authority, &caller, &id, change).await?;
     tracing::info!(seal = %id, status = %view.status, actor = %caller.actor(), "seal status changed");
-    if matches!(change, SealChange::Revoke(_)) {
-        state.refresh_bundle().await;
-    }
+    // Any change may touch a seal certificate or a CRL: republish the bundle.
+    state.refresh_bundle().await;
     Ok(Json(view))
 }
 

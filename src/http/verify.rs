@@ -14,7 +14,56 @@ use axum::http::{HeaderMap, StatusCode, header};
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use crate::authority::CaName;
-use crate::verify::{Report, TrustStore, verify_pdf};
+use crate::verify::{
+    LicenseOptions, Report, TrustStore, verify_license_record, verify_license_text, verify_pdf,
+};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Pdf,
+    Record,
+    Text,
+}
+
+/// The store a license needs: the current bundle with its seal
+/// certificates, a freshly signed status snapshot and the public URL.
+pub(crate) async fn license_store(state: &AppState) -> Result<TrustStore, ApiError> {
+    use base64::Engine as _;
+    let bundle = state
+        .authority
+        .trust_bundle(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let crls = bundle
+        .crls
+        .iter()
+        .filter_map(|c| b64.decode(&c.der_base64).ok())
+        .collect();
+    let seals = bundle
+        .seals
+        .iter()
+        .filter_map(|s| pem::parse(&s.pem).ok().map(pem::Pem::into_contents))
+        .collect();
+    let authority = &state.authority;
+    let mut store = TrustStore::from_parts(
+        vec![authority.root.certificate.der.clone()],
+        vec![
+            authority.issuing.certificate.der.clone(),
+            authority.tsa.certificate.der.clone(),
+        ],
+        crls,
+    )
+    .with_seals(seals)
+    .with_public_url(&authority.public_url);
+    if let Some(status) = bundle.license_status {
+        let cose = b64
+            .decode(&status.cose_base64)
+            .map_err(ApiError::internal)?;
+        store = store.with_license_status(&cose);
+    }
+    Ok(store)
+}
 
 /// Largest PDF accepted for verification over HTTP.
 pub const MAX_VERIFY_BYTES: usize = 50 * 1024 * 1024;
@@ -89,7 +138,8 @@ pub async fn current_trust_store(state: &AppState) -> Result<TrustStore, ApiErro
 /// against this installation's trust bundle and current CRLs, and returns the
 /// ETSI EN 319 102-1 report. Verification failures are reports, not errors.
 #[utoipa::path(post, path = "/v1/verify", tag = "trust",
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = Vec<u8>, content_type = "application/pdf",
+        description = "a PDF (application/pdf), a license record (COSE_Sign1, application/cose), or a license QR text (text/plain, `<public-url>/v/<payload>`)"),
     responses(
         (status = 200, description = "the validation report (TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE)", body = Object),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
@@ -111,12 +161,35 @@ pub async fn verify(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !content_type.starts_with("application/pdf") {
+    let kind = if content_type.starts_with("application/pdf") {
+        Kind::Pdf
+    } else if content_type.starts_with("application/cose") {
+        Kind::Record
+    } else if content_type.starts_with("text/plain") {
+        Kind::Text
+    } else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "send the PDF as the body with Content-Type: application/pdf",
+            "send a PDF (Content-Type: application/pdf), a license record (application/cose) \
+             or a license QR text (text/plain) as the body",
         ));
+    };
+    if kind != Kind::Pdf {
+        if body.len() > crate::license::qr::MAX_RECORD_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "a license record or QR text is at most 16 KiB",
+            ));
+        }
+        let store = license_store(&state).await?;
+        let options = LicenseOptions::now();
+        let report = match kind {
+            Kind::Record => verify_license_record(&body, &store, &options),
+            _ => verify_license_text(&String::from_utf8_lossy(&body), &store, &options),
+        };
+        return Ok(Json(report));
     }
     let store = current_trust_store(&state).await?;
     let report = tokio::task::spawn_blocking(move || {

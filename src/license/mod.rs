@@ -11,5 +11,5 @@ pub mod qr;
 pub mod record;
 pub mod snapshot;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 pub mod types;

@@ -65,6 +65,18 @@ pub async fn get(conn: &mut Connection, id: &str) -> Result<Option<CertificateRo
         .await?)
 }
 
+/// Every certificate with `role`, revoked ones included, by serial.
+pub async fn with_role(
+    conn: &mut Connection,
+    role: &str,
+) -> Result<Vec<CertificateRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM certificates WHERE role = $1 ORDER BY serial_hex");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(role)
+        .fetch_all(conn)
+        .await?)
+}
+
 /// Marks a certificate revoked; returns false if it already was (or does not exist).
 pub async fn revoke(
     conn: &mut Connection,

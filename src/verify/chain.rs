@@ -70,10 +70,15 @@ pub(crate) fn validate(
         .chain(extra_certs)
         .map(Vec::as_slice)
         .collect();
-    let crls = authentic_crls(store.crls().iter().chain(extra_crls), &candidates);
+    let crl_ders = authentic_crls(store.crls().iter().chain(extra_crls), &candidates);
+    let crls: Vec<CertRevocationList<'static>> = crl_ders
+        .iter()
+        .filter_map(|der| OwnedCertRevocationList::from_der(der).ok())
+        .map(CertRevocationList::Owned)
+        .collect();
     match run(store, leaf, extra_certs, &crls, at, true) {
         Err(webpki::Error::CertRevoked) => {
-            let when = revocation_time(leaf, &crls);
+            let when = revocation_time(leaf, &crl_ders);
             match when {
                 Some(when) if when > at => match run(store, leaf, extra_certs, &crls, at, false) {
                     Ok(()) => ChainStatus::ValidRevokedLater(when),
@@ -173,11 +178,11 @@ fn run(
 }
 
 /// The CRLs whose signature verifies with the key of a certificate named as
-/// their issuer, newest first (webpki uses the first authoritative CRL).
+/// their issuer (DER), newest first (webpki uses the first authoritative CRL).
 fn authentic_crls<'a>(
     crls: impl Iterator<Item = &'a Vec<u8>>,
     candidates: &[&[u8]],
-) -> Vec<CertRevocationList<'static>> {
+) -> Vec<Vec<u8>> {
     let issuers: Vec<X509Certificate<'_>> = candidates
         .iter()
         .filter_map(|der| X509Certificate::from_der(der).ok().map(|(_, c)| c))
@@ -196,23 +201,27 @@ fn authentic_crls<'a>(
         }
     }
     found.sort_by_key(|(this_update, _)| std::cmp::Reverse(*this_update));
-    found
-        .into_iter()
-        .filter_map(|(_, der)| OwnedCertRevocationList::from_der(&der).ok())
-        .map(CertRevocationList::Owned)
-        .collect()
+    found.into_iter().map(|(_, der)| der).collect()
 }
 
-/// The earliest revocation date of `leaf` in CRLs of its issuer.
-fn revocation_time(leaf: &[u8], crls: &[CertRevocationList<'_>]) -> Option<OffsetDateTime> {
+/// The earliest revocation date of `leaf` in authentic CRLs of its issuer
+/// (the DNs compared as encoded, RFC 5280 §7.1).
+fn revocation_time(leaf: &[u8], crls: &[Vec<u8>]) -> Option<OffsetDateTime> {
     let (_, cert) = X509Certificate::from_der(leaf).ok()?;
     crls.iter()
-        .filter(|crl| crl.issuer() == cert.issuer().as_raw())
-        .filter_map(|crl| crl.find_serial(cert.raw_serial()).ok().flatten())
-        .filter_map(|entry| {
-            let seconds = entry.revocation_date.as_secs();
-            OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).ok()?).ok()
+        .filter_map(|der| {
+            CertificateRevocationList::from_der(der)
+                .ok()
+                .map(|(_, c)| c)
         })
+        .filter(|crl| crl.issuer().as_raw() == cert.issuer().as_raw())
+        .flat_map(|crl| {
+            crl.iter_revoked_certificates()
+                .filter(|r| r.raw_serial() == cert.raw_serial())
+                .map(|r| r.revocation_date.timestamp())
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|t| OffsetDateTime::from_unix_timestamp(t).ok())
         .min()
 }
 

@@ -7,17 +7,32 @@
 //! - [`verify_pdf`]: PAdES validation (ETSI EN 319 142-1) of every
 //!   signature and document time-stamp of a PDF, with the changes made
 //!   after each signature.
+//! - [`verify_license_record`], [`verify_license_text`]: a license's signed
+//!   record or QR text (RFC 9052 COSE_Sign1) with the status snapshot.
 
 mod chain;
 mod changes;
 mod document;
+mod freshness;
+mod input;
+mod license;
+mod license_input;
+pub mod license_report;
+mod license_summary;
 mod pdf;
 pub mod report;
+pub mod status;
 mod tokens;
 pub mod trust;
 
+pub use freshness::revocation_data;
+pub use input::{InputKind, input_kind, verify_bytes};
+pub use license::{LicenseOptions, verify_license_record, verify_license_text};
+pub use license_input::record_from_text;
+pub use license_report::{LicenseReport, LicenseStatus, RevocationData};
 pub use pdf::{MAX_DOCUMENT_BYTES, verify_pdf};
 pub use report::{
     DocumentReport, Indication, Report, SignatureReport, Signer, SubIndication, TimestampReport,
 };
+pub use status::{LicenseStatusSnapshot, SnapshotState};
 pub use trust::{TrustError, TrustStore};

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::license_report::{LicenseReport, RevocationData};
+
 /// The main status indication (EN 319 102-1 §5.1.3, Table 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Indication {
@@ -193,6 +195,13 @@ pub struct Report {
     /// Overall sub-indication when the document itself could not be judged:
     /// FORMAT_FAILURE (unreadable) or SIGNED_DATA_NOT_FOUND (no signature).
     pub sub_indication: Option<SubIndication>,
+    /// For a license record or QR code: its claims and concluded status
+    /// (`null` for a PDF, or when the record's signature did not verify).
+    #[serde(default)]
+    pub license: Option<LicenseReport>,
+    /// The revocation data used and how old it is (`null` if not reported).
+    #[serde(default)]
+    pub revocation_data: Option<RevocationData>,
 }
 
 impl Report {
@@ -219,6 +228,8 @@ impl Report {
             signatures,
             indication,
             sub_indication,
+            license: None,
+            revocation_data: None,
         }
     }
 
@@ -236,6 +247,8 @@ impl Report {
             signatures: Vec::new(),
             indication: Indication::TotalFailed,
             sub_indication: Some(SubIndication::FormatFailure),
+            license: None,
+            revocation_data: None,
         }
     }
 
@@ -289,6 +302,12 @@ impl Report {
         }
         for f in &self.document.findings {
             out.push_str(&format!("* {f}\n"));
+        }
+        if let Some(license) = &self.license {
+            out.push_str(&super::license_summary::license_lines(license));
+        }
+        if let Some(data) = &self.revocation_data {
+            out.push_str(&super::license_summary::revocation_lines(data));
         }
         out
     }

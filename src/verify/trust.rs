@@ -7,8 +7,17 @@
 //! §5.2.5: the trust anchors are an input of X.509 certificate validation);
 //! every other `*.pem`, `*.crt` or `*.cer` file holds candidate
 //! intermediates, which confer no trust of their own.
+//!
+//! For licenses it also reads the seal certificates (`seals/*.pem`: the
+//! signer candidates of license records, looked up by `kid`, RFC 9052 §3.1;
+//! never anchors nor intermediates), the signed license status snapshot
+//! (`license-status.cose`, verified here once, see [`super::status`]) and
+//! the installation's public URL (`public_url` in `bundle.json`), the only
+//! prefix a license QR text may have.
 
 use std::path::{Path, PathBuf};
+
+use super::status::{MAX_SNAPSHOT_BYTES, SnapshotState, verify_snapshot};
 
 /// Why a trust bundle directory could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -35,12 +44,16 @@ pub enum TrustError {
     NoAnchor(PathBuf),
 }
 
-/// Trust anchors, intermediates and CRLs, all DER.
+/// Trust anchors, intermediates and CRLs, all DER; for licenses the seal
+/// certificates, the status snapshot and the public URL.
 #[derive(Clone, Debug, Default)]
 pub struct TrustStore {
     anchors: Vec<Vec<u8>>,
     intermediates: Vec<Vec<u8>>,
     crls: Vec<Vec<u8>>,
+    seals: Vec<Vec<u8>>,
+    license_status: SnapshotState,
+    public_url: Option<String>,
 }
 
 impl TrustStore {
@@ -54,7 +67,27 @@ impl TrustStore {
             anchors,
             intermediates,
             crls,
+            ..Default::default()
         }
+    }
+
+    /// Adds seal certificates (DER): the signer candidates of license records.
+    pub fn with_seals(mut self, seals: Vec<Vec<u8>>) -> TrustStore {
+        self.seals.extend(seals);
+        self
+    }
+
+    /// Sets the license status snapshot from its COSE bytes, verifying it
+    /// against this store's CA certificates (so call it after the CAs are in).
+    pub fn with_license_status(mut self, cose: &[u8]) -> TrustStore {
+        self.license_status = verify_snapshot(cose, &self.anchors, &self.intermediates);
+        self
+    }
+
+    /// Sets the public base URL that license QR texts must start with.
+    pub fn with_public_url(mut self, url: &str) -> TrustStore {
+        self.public_url = Some(url.trim_end_matches('/').to_string());
+        self
     }
 
     /// Reads a bundle directory: anchors from `root.pem`, intermediates from
@@ -89,11 +122,34 @@ impl TrustStore {
                 }
             }
         }
-        Ok(TrustStore {
+        let mut seals = Vec::new();
+        let seal_dir = dir.join("seals");
+        if seal_dir.is_dir() {
+            for path in list(&seal_dir)? {
+                if path.extension().and_then(|e| e.to_str()) == Some("pem") {
+                    seals.extend(read_pem_certs(&path)?);
+                }
+            }
+        }
+        let mut store = TrustStore {
             anchors,
             intermediates,
             crls,
-        })
+            seals,
+            ..Default::default()
+        };
+        let status = dir.join("license-status.cose");
+        if status.is_file() {
+            let len = std::fs::metadata(&status).map_err(io(&status))?.len();
+            store.license_status = if len > MAX_SNAPSHOT_BYTES as u64 {
+                SnapshotState::Invalid("license-status.cose is too large".into())
+            } else {
+                let bytes = std::fs::read(&status).map_err(io(&status))?;
+                verify_snapshot(&bytes, &store.anchors, &store.intermediates)
+            };
+        }
+        store.public_url = read_public_url(&dir.join("bundle.json"));
+        Ok(store)
     }
 
     /// The trust anchors (DER).
@@ -110,6 +166,38 @@ impl TrustStore {
     pub fn crls(&self) -> &[Vec<u8>] {
         &self.crls
     }
+
+    /// Seal certificates (DER), the signer candidates of license records.
+    pub fn seals(&self) -> &[Vec<u8>] {
+        &self.seals
+    }
+
+    /// The license status snapshot and whether it verified.
+    pub fn license_status(&self) -> &SnapshotState {
+        &self.license_status
+    }
+
+    /// The public base URL, without a trailing `/`, if the bundle names it.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
+    }
+}
+
+/// `public_url` from `bundle.json`, if the file exists and names one.
+fn read_public_url(path: &Path) -> Option<String> {
+    const MAX_BUNDLE_JSON: u64 = 256 * 1024 * 1024;
+    if std::fs::metadata(path).ok()?.len() > MAX_BUNDLE_JSON {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Partial {
+        public_url: Option<String>,
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let partial: Partial = serde_json::from_slice(&bytes).ok()?;
+    partial
+        .public_url
+        .map(|u| u.trim_end_matches('/').to_string())
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrustError + '_ {

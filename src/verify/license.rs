@@ -1,0 +1,407 @@
+//! License verification (电子证照验证): a license's signed record — the
+//! tagged `COSE_Sign1` of [`crate::license::record`], as bytes or inside a QR
+//! text — against a trust bundle, with no network.
+//!
+//! Checks, in order (the first TOTAL-FAILED wins, else the first INDETERMINATE):
+//!
+//! | check | failure → indication / sub-indication |
+//! |-------|----------------------------------------|
+//! | QR text: prefix `<public_url>/v/`, base64url, zlib, size limits | TOTAL-FAILED / FORMAT_FAILURE |
+//! | COSE_Sign1 structure, `alg` ES256, no `crit`, 8-byte `kid` (RFC 9052 §4.2, §3.1) | TOTAL-FAILED / FORMAT_FAILURE |
+//! | a seal certificate of the bundle has the `kid` (EN 319 102-1 §5.2.2) | INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND |
+//! | the ES256 signature verifies with one of them (RFC 9052 §4.4) | TOTAL-FAILED / SIG_CRYPTO_FAILURE |
+//! | seal certificate chain to the root with the CRLs, at issued-at (RFC 5280 §6, EN 319 102-1 §5.2.6) | revoked before issue: TOTAL-FAILED / REVOKED; expired or not yet valid at issue: TOTAL-FAILED / EXPIRED, NOT_YET_VALID; no path: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND; constraints: INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE; CRL missing or expired: INDETERMINATE / TRY_LATER |
+//! | the snapshot lists the license as revoked, or the record says revoked | TOTAL-FAILED / REVOKED |
+//! | validation time past `exp` | TOTAL-FAILED / EXPIRED |
+//! | validation time before `nbf`, or issued after the validation time | TOTAL-FAILED / NOT_YET_VALID |
+//! | no snapshot, or one not signed by the seal certificate's CA | INDETERMINATE / TRY_LATER |
+//! | snapshot past next-update (unless `allow_stale`) | INDETERMINATE / TRY_LATER |
+//! | the snapshot lists the license as suspended | INDETERMINATE / TRY_LATER (EN 319 102-1 treats a suspended certificate so: the status may change) |
+//!
+//! Revocation is terminal, so a revoked license is TOTAL-FAILED even with a
+//! stale snapshot. A seal certificate revoked *after* the license was issued
+//! does not invalidate it (the license's own status is in the snapshot); the
+//! report says so. The issued-at time is the signer's claim, not a proof of
+//! existence: that is why the license status snapshot, signed by the CA, is
+//! required for TOTAL-PASSED.
+
+use time::{Duration, OffsetDateTime};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use super::chain::{self, ChainStatus, Purpose};
+use super::freshness;
+use super::license_input;
+use super::license_report::{LicenseField, LicenseReport, LicenseStatus};
+use super::pdf::rfc3339;
+use super::report::{DocumentReport, Indication, Report, SignatureReport, SubIndication};
+use super::status::{ListedStatus, SnapshotState};
+use super::trust::TrustStore;
+use crate::license::claims::{LicenseClaims, StatusAtIssue};
+use crate::license::record::{OpenedRecord, RecordError, certificate_kid, open_record};
+
+/// Clock skew tolerated between the issuer and the verifier.
+const SKEW: Duration = Duration::minutes(5);
+
+/// How to verify a license.
+#[derive(Clone, Copy, Debug)]
+pub struct LicenseOptions {
+    /// The validation time (now, or `--at`).
+    pub at: OffsetDateTime,
+    /// Accept a snapshot past its next-update (the report still says so).
+    pub allow_stale: bool,
+}
+
+impl LicenseOptions {
+    /// Now, refusing stale snapshots.
+    pub fn now() -> LicenseOptions {
+        LicenseOptions {
+            at: OffsetDateTime::now_utc(),
+            allow_stale: false,
+        }
+    }
+}
+
+/// Verifies a QR text: the URL `<public_url>/v/<payload>` or the bare payload.
+pub fn verify_license_text(text: &str, store: &TrustStore, options: &LicenseOptions) -> Report {
+    match license_input::record_from_text(text, store.public_url()) {
+        Ok(cose) => verify_license_record(&cose, store, options),
+        Err(why) => unreadable(store, options, why),
+    }
+}
+
+/// Verifies a license record (tagged COSE_Sign1 bytes).
+pub fn verify_license_record(cose: &[u8], store: &TrustStore, options: &LicenseOptions) -> Report {
+    if cose.len() > crate::license::qr::MAX_RECORD_BYTES {
+        return unreadable(store, options, "the record is too large".into());
+    }
+    let record = match open_record(cose) {
+        Ok(r) => r,
+        Err(e) => return unreadable(store, options, format!("not a license record: {e}")),
+    };
+    let mut check = Check::default();
+    let signature = check_signature(&record, store, &mut check);
+    let claims = record.unverified_claims();
+    let mut license = None;
+    let mut signer = None;
+    if let Some(seal) = signature {
+        signer = chain::signer_of(seal);
+        check_chain(seal, claims, store, options, &mut check);
+        let status = check_status(seal, claims, store, options, &mut check);
+        license = Some(license_report(claims, status, record.kid()));
+    }
+    let (indication, sub_indication) = check.verdict();
+    let report = SignatureReport {
+        field: "license-record".into(),
+        kind: "cose-sign1".into(),
+        sub_filter: None,
+        indication,
+        sub_indication,
+        signer,
+        claimed_signing_time: signature.map(|_| rfc3339(claims.issued_at)),
+        timestamp: None,
+        revision: None,
+        covers_whole_document: true,
+        findings: check.findings,
+    };
+    let mut out = Report::new(rfc3339(options.at), DocumentReport::default(), vec![report]);
+    out.license = license;
+    out.revocation_data = Some(freshness::revocation_data(store, options.at));
+    out
+}
+
+fn unreadable(store: &TrustStore, options: &LicenseOptions, why: String) -> Report {
+    let mut report = Report::unreadable(rfc3339(options.at), DocumentReport::default(), why);
+    report.revocation_data = Some(freshness::revocation_data(store, options.at));
+    report
+}
+
+/// The findings and the failed checks, in the order of the module table.
+#[derive(Default)]
+struct Check {
+    findings: Vec<String>,
+    failures: Vec<(Indication, SubIndication)>,
+}
+
+impl Check {
+    fn ok(&mut self, what: String) {
+        self.findings.push(format!("✓ {what}"));
+    }
+    fn note(&mut self, what: String) {
+        self.findings.push(format!("• {what}"));
+    }
+    fn fail(&mut self, indication: Indication, sub: SubIndication, what: String) {
+        self.findings.push(format!("✗ {what}"));
+        self.failures.push((indication, sub));
+    }
+    fn verdict(&self) -> (Indication, Option<SubIndication>) {
+        let first = |wanted| self.failures.iter().find(|(i, _)| *i == wanted);
+        match first(Indication::TotalFailed).or_else(|| first(Indication::Indeterminate)) {
+            Some((i, s)) => (*i, Some(*s)),
+            None => (Indication::TotalPassed, None),
+        }
+    }
+}
+
+/// The seal certificate whose key verifies the record: every certificate
+/// with the record's kid is tried (kids can collide, HCERT §3.3.1).
+fn check_signature<'a>(
+    record: &OpenedRecord,
+    store: &'a TrustStore,
+    check: &mut Check,
+) -> Option<&'a [u8]> {
+    let mut matched = 0;
+    for der in store.seals() {
+        if certificate_kid(der) != *record.kid() {
+            continue;
+        }
+        matched += 1;
+        match record.verify_with(der) {
+            Ok(()) => {
+                check.ok(format!(
+                    "COSE_Sign1 ES256 signature verifies with seal certificate kid {}",
+                    hex::encode(record.kid())
+                ));
+                return Some(der);
+            }
+            Err(RecordError::BadSignature) => {}
+            Err(e) => check.note(format!("a certificate with this kid is unusable: {e}")),
+        }
+    }
+    if matched == 0 {
+        check.fail(
+            Indication::Indeterminate,
+            SubIndication::NoSigningCertificateFound,
+            format!(
+                "no seal certificate of the trust bundle has the key identifier {}",
+                hex::encode(record.kid())
+            ),
+        );
+    } else {
+        check.fail(
+            Indication::TotalFailed,
+            SubIndication::SigCryptoFailure,
+            "the signature does not verify: the record was altered or forged".into(),
+        );
+    }
+    None
+}
+
+fn check_chain(
+    seal: &[u8],
+    claims: &LicenseClaims,
+    store: &TrustStore,
+    options: &LicenseOptions,
+    check: &mut Check,
+) {
+    use Indication::{Indeterminate, TotalFailed};
+    let at = claims.issued_at;
+    let when = rfc3339(at);
+    match chain::validate(store, seal, &[], &[], at, Purpose::Signing) {
+        ChainStatus::Valid => check.ok(format!(
+            "seal certificate chains to the root, unrevoked, at issue ({when})"
+        )),
+        ChainStatus::ValidRevokedLater(r) => check.note(format!(
+            "seal certificate valid at issue ({when}); it was revoked later, on {} — the license's own status is in the snapshot",
+            rfc3339(r)
+        )),
+        ChainStatus::Revoked(r) => check.fail(
+            TotalFailed,
+            SubIndication::Revoked,
+            format!(
+                "the seal certificate was revoked{} before the license was issued ({when})",
+                r.map(|r| format!(" on {}", rfc3339(r))).unwrap_or_default()
+            ),
+        ),
+        ChainStatus::Expired => check.fail(
+            TotalFailed,
+            SubIndication::Expired,
+            format!("a certificate of the seal's chain had expired at issue ({when})"),
+        ),
+        ChainStatus::NotYetValid => check.fail(
+            TotalFailed,
+            SubIndication::NotYetValid,
+            format!("a certificate of the seal's chain was not yet valid at issue ({when})"),
+        ),
+        ChainStatus::NoChain(why) => {
+            check.fail(Indeterminate, SubIndication::NoCertificateChainFound, why)
+        }
+        ChainStatus::Constraints(why) => check.fail(
+            Indeterminate,
+            SubIndication::ChainConstraintsFailure,
+            format!("seal certificate chain: {why}"),
+        ),
+        ChainStatus::RevocationUnknown(why) => check.fail(
+            Indeterminate,
+            SubIndication::TryLater,
+            format!("seal certificate revocation status: {why}"),
+        ),
+    }
+    if at > options.at + SKEW {
+        check.fail(
+            TotalFailed,
+            SubIndication::NotYetValid,
+            format!("the license was issued ({when}) after the validation time"),
+        );
+    }
+}
+
+/// The license's own status: validity window, then the snapshot.
+fn check_status(
+    seal: &[u8],
+    claims: &LicenseClaims,
+    store: &TrustStore,
+    options: &LicenseOptions,
+    check: &mut Check,
+) -> LicenseStatus {
+    use Indication::{Indeterminate, TotalFailed};
+    let at = options.at;
+    let id = claims.license_id.as_str();
+    let mut status = LicenseStatus::Valid;
+    let snapshot = match store.license_status() {
+        SnapshotState::Verified(s) if issued_by(seal, &s.signer) => Some(s),
+        SnapshotState::Verified(_) => {
+            check.fail(
+                Indeterminate,
+                SubIndication::TryLater,
+                "the status snapshot is not signed by the CA of the seal certificate".into(),
+            );
+            None
+        }
+        SnapshotState::Missing => {
+            check.fail(
+                Indeterminate,
+                SubIndication::TryLater,
+                "the trust bundle has no license status snapshot".into(),
+            );
+            None
+        }
+        SnapshotState::Invalid(why) => {
+            check.fail(
+                Indeterminate,
+                SubIndication::TryLater,
+                format!("the license status snapshot is not usable: {why}"),
+            );
+            None
+        }
+    };
+    let listed = snapshot.map(|s| s.status_of(id));
+    if listed == Some(ListedStatus::Revoked) || claims.status == StatusAtIssue::Revoked {
+        check.fail(
+            TotalFailed,
+            SubIndication::Revoked,
+            format!("license {id} is revoked"),
+        );
+        return LicenseStatus::Revoked;
+    }
+    if let Some(exp) = claims.expires_at.filter(|exp| at > *exp) {
+        check.fail(
+            TotalFailed,
+            SubIndication::Expired,
+            format!("the license expired on {}", rfc3339(exp)),
+        );
+        status = LicenseStatus::Expired;
+    } else if claims.status == StatusAtIssue::Expired {
+        check.fail(
+            TotalFailed,
+            SubIndication::Expired,
+            "the record says expired".into(),
+        );
+        status = LicenseStatus::Expired;
+    }
+    if let Some(nbf) = claims.valid_from.filter(|nbf| at < *nbf) {
+        check.fail(
+            TotalFailed,
+            SubIndication::NotYetValid,
+            format!("the license is valid from {}", rfc3339(nbf)),
+        );
+        status = LicenseStatus::NotYetValid;
+    }
+    let Some(snapshot) = snapshot else {
+        return if status == LicenseStatus::Valid {
+            LicenseStatus::Unknown
+        } else {
+            status
+        };
+    };
+    let age = at - snapshot.this_update;
+    if at > snapshot.next_update && !options.allow_stale {
+        check.fail(
+            Indeterminate,
+            SubIndication::TryLater,
+            format!(
+                "the license status snapshot is stale: next update was due {} (fetch a fresh trust bundle, or allow stale data)",
+                rfc3339(snapshot.next_update)
+            ),
+        );
+        if status == LicenseStatus::Valid {
+            status = LicenseStatus::Unknown;
+        }
+    } else if at > snapshot.next_update {
+        check.note(format!(
+            "stale license status snapshot accepted: next update was due {}",
+            rfc3339(snapshot.next_update)
+        ));
+    } else {
+        check.ok(format!(
+            "license status snapshot of {} ({} h old) verifies",
+            rfc3339(snapshot.this_update),
+            age.whole_hours()
+        ));
+    }
+    if listed == Some(ListedStatus::Suspended) || claims.status == StatusAtIssue::Suspended {
+        check.fail(
+            Indeterminate,
+            SubIndication::TryLater,
+            format!("license {id} is suspended"),
+        );
+        return LicenseStatus::Suspended;
+    }
+    if status == LicenseStatus::Valid {
+        check.ok(format!("license {id} is neither revoked nor suspended"));
+    }
+    status
+}
+
+/// True if `ca` (DER) certifies `seal` (DER): same DN and its key verifies
+/// the seal certificate's signature (RFC 5280 §6.1.3 (a)(1)).
+fn issued_by(seal: &[u8], ca: &[u8]) -> bool {
+    let (Ok((_, seal)), Ok((_, ca))) = (
+        X509Certificate::from_der(seal),
+        X509Certificate::from_der(ca),
+    ) else {
+        return false;
+    };
+    seal.issuer().as_raw() == ca.subject().as_raw()
+        && seal.verify_signature(Some(ca.public_key())).is_ok()
+}
+
+fn license_report(claims: &LicenseClaims, status: LicenseStatus, kid: &[u8]) -> LicenseReport {
+    LicenseReport {
+        license_id: claims.license_id.as_str().into(),
+        type_code: claims.type_code().into(),
+        version: claims.version(),
+        holder_name: claims.holder_name.clone(),
+        holder_id: claims.holder_id.as_str().into(),
+        issuer: claims.issuer().as_str().into(),
+        issuer_name: claims.issuer_name.clone(),
+        seal_code: claims.seal_code.clone(),
+        issued_at: rfc3339(claims.issued_at),
+        valid_from: claims.valid_from.map(rfc3339),
+        expires_at: claims.expires_at.map(rfc3339),
+        status_at_issue: claims.status.as_str().into(),
+        status,
+        fields: claims
+            .fields
+            .iter()
+            .map(|(code, value)| LicenseField {
+                code: code.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        kid: hex::encode(kid),
+    }
+}
+
+#[cfg(test)]
+#[path = "license_tests.rs"]
+mod tests;

@@ -1,0 +1,220 @@
+//! The license status snapshot as a verifier sees it: the tagged
+//! `COSE_Sign1` (RFC 9052 §4.2) of [`crate::license::snapshot`], verified
+//! once when the trust bundle is loaded against a CA certificate of the
+//! bundle, then consulted for every license. A snapshot that is missing,
+//! malformed or not signed by a CA of the bundle is reported, never trusted.
+//!
+//! The snapshot is the license counterpart of a CRL; like a CRL
+//! (RFC 5280 §5.1.2.4–5) it has a this-update and a next-update, and a
+//! verifier past next-update has stale revocation data (ETSI EN 319 102-1
+//! §5.2.5: revocation information must be fresh, else INDETERMINATE /
+//! TRY_LATER).
+
+use ciborium::Value;
+use coset::{CoseSign1, TaggedCborSerializable, iana};
+use ring::signature::{self, UnparsedPublicKey};
+use time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::license::record::certificate_kid;
+
+/// The largest snapshot read (a few million identifiers).
+pub const MAX_SNAPSHOT_BYTES: usize = 128 * 1024 * 1024;
+
+/// A verified license status snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseStatusSnapshot {
+    /// Identifiers of revoked licenses, sorted.
+    pub revoked: Vec<String>,
+    /// Identifiers of suspended licenses, sorted.
+    pub suspended: Vec<String>,
+    /// this-update.
+    pub this_update: OffsetDateTime,
+    /// next-update.
+    pub next_update: OffsetDateTime,
+    /// The CA certificate (DER) whose key signed it.
+    pub signer: Vec<u8>,
+}
+
+/// A license's status according to a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListedStatus {
+    /// Not listed: neither revoked nor suspended.
+    NotListed,
+    /// Listed as suspended (暂停).
+    Suspended,
+    /// Listed as revoked (吊销/注销).
+    Revoked,
+}
+
+impl LicenseStatusSnapshot {
+    /// What the snapshot says of `license_id`.
+    pub fn status_of(&self, license_id: &str) -> ListedStatus {
+        let listed = |v: &[String]| v.binary_search_by(|x| x.as_str().cmp(license_id)).is_ok();
+        if listed(&self.revoked) {
+            ListedStatus::Revoked
+        } else if listed(&self.suspended) {
+            ListedStatus::Suspended
+        } else {
+            ListedStatus::NotListed
+        }
+    }
+}
+
+/// The snapshot a trust store holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum SnapshotState {
+    /// The bundle has no `license-status.cose`.
+    #[default]
+    Missing,
+    /// It could not be read or its signature does not verify: the reason.
+    Invalid(String),
+    /// Verified.
+    Verified(LicenseStatusSnapshot),
+}
+
+impl SnapshotState {
+    /// The verified snapshot, if any.
+    pub fn verified(&self) -> Option<&LicenseStatusSnapshot> {
+        match self {
+            SnapshotState::Verified(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Verifies snapshot bytes against the CA certificates of a bundle: the
+/// signer is found by `kid` among `anchors` and `intermediates`, must be a CA
+/// (basicConstraints cA, RFC 5280 §4.2.1.9) and an anchor or certified by
+/// one (its signature checked; its chain is validated with each seal's).
+pub fn verify_snapshot(
+    cose: &[u8],
+    anchors: &[Vec<u8>],
+    intermediates: &[Vec<u8>],
+) -> SnapshotState {
+    match verify(cose, anchors, intermediates) {
+        Ok(s) => SnapshotState::Verified(s),
+        Err(why) => SnapshotState::Invalid(why),
+    }
+}
+
+fn verify(
+    cose: &[u8],
+    anchors: &[Vec<u8>],
+    intermediates: &[Vec<u8>],
+) -> Result<LicenseStatusSnapshot, String> {
+    if cose.len() > MAX_SNAPSHOT_BYTES {
+        return Err("the snapshot is too large".into());
+    }
+    let sign1 = CoseSign1::from_tagged_slice(cose)
+        .map_err(|e| format!("the snapshot is not a tagged COSE_Sign1: {e}"))?;
+    if !sign1.protected.header.crit.is_empty() {
+        return Err("the snapshot has critical headers".into());
+    }
+    let alg = match &sign1.protected.header.alg {
+        Some(coset::Algorithm::Assigned(a)) => *a,
+        _ => return Err("the snapshot names no algorithm".into()),
+    };
+    let kid = sign1.unprotected.key_id.as_slice();
+    let anchor_certs: Vec<X509Certificate<'_>> = parse_all(anchors);
+    let mut tried = false;
+    for der in anchors.iter().chain(intermediates) {
+        if certificate_kid(der).as_slice() != kid {
+            continue;
+        }
+        let Ok((_, cert)) = X509Certificate::from_der(der) else {
+            continue;
+        };
+        tried = true;
+        let is_ca = matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca);
+        let certified = anchors.contains(der)
+            || anchor_certs.iter().any(|a| {
+                a.subject().as_raw() == cert.issuer().as_raw()
+                    && cert.verify_signature(Some(a.public_key())).is_ok()
+            });
+        if !is_ca || !certified {
+            continue;
+        }
+        let key = cert.public_key().subject_public_key.data.as_ref();
+        let algorithm: &dyn signature::VerificationAlgorithm = match alg {
+            iana::Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+            iana::Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+            iana::Algorithm::EdDSA => &signature::ED25519,
+            other => return Err(format!("unsupported snapshot algorithm {other:?}")),
+        };
+        let ok = sign1
+            .verify_signature(b"", |sig, tbs| {
+                UnparsedPublicKey::new(algorithm, key).verify(tbs, sig)
+            })
+            .is_ok();
+        if ok {
+            let payload = sign1
+                .payload
+                .as_deref()
+                .ok_or("detached snapshot payload")?;
+            let mut snapshot = parse_payload(payload)?;
+            snapshot.signer = der.clone();
+            return Ok(snapshot);
+        }
+    }
+    Err(if tried {
+        "the snapshot's signature does not verify with a CA of the bundle".into()
+    } else {
+        format!(
+            "no CA of the bundle has the snapshot's key identifier {}",
+            hex::encode(kid)
+        )
+    })
+}
+
+fn parse_all(ders: &[Vec<u8>]) -> Vec<X509Certificate<'_>> {
+    ders.iter()
+        .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
+        .collect()
+}
+
+/// The CBOR payload: `{"r": [..], "s": [..], "nu": int, "tu": int}`.
+fn parse_payload(payload: &[u8]) -> Result<LicenseStatusSnapshot, String> {
+    let value: Value =
+        ciborium::from_reader(payload).map_err(|e| format!("snapshot payload: {e}"))?;
+    let Value::Map(entries) = value else {
+        return Err("the snapshot payload is not a map".into());
+    };
+    let get = |key: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .map(|(_, v)| v)
+            .ok_or_else(|| format!("the snapshot lacks {key:?}"))
+    };
+    let ids = |key: &str| -> Result<Vec<String>, String> {
+        let Value::Array(items) = get(key)? else {
+            return Err(format!("{key:?} is not an array"));
+        };
+        let mut out: Vec<String> = items
+            .iter()
+            .map(|v| v.as_text().map(str::to_string))
+            .collect::<Option<_>>()
+            .ok_or_else(|| format!("{key:?} holds a non-text identifier"))?;
+        out.sort();
+        Ok(out)
+    };
+    let time = |key: &str| -> Result<OffsetDateTime, String> {
+        let seconds = get(key)?
+            .as_integer()
+            .and_then(|i| i64::try_from(i).ok())
+            .ok_or_else(|| format!("{key:?} is not an integer"))?;
+        OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| format!("{key:?}: {e}"))
+    };
+    let snapshot = LicenseStatusSnapshot {
+        revoked: ids("r")?,
+        suspended: ids("s")?,
+        this_update: time("tu")?,
+        next_update: time("nu")?,
+        signer: Vec::new(),
+    };
+    if snapshot.next_update < snapshot.this_update {
+        return Err("the snapshot's next-update precedes its this-update".into());
+    }
+    Ok(snapshot)
+}
