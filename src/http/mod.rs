@@ -6,11 +6,12 @@ mod departments;
 pub mod error;
 mod licenses;
 mod log;
+pub mod pages;
 mod seals;
 mod stamp;
 mod trust;
 mod tsa;
-mod verify;
+pub(crate) mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -184,6 +185,13 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/tsa",
             post(tsa::tsa).layer(DefaultBodyLimit::max(16 * 1024)),
+        )
+        .route("/v/{payload}", get(pages::license::show))
+        .route(
+            "/verify",
+            get(pages::upload::form_page)
+                .post(pages::upload::submit)
+                .layer(DefaultBodyLimit::max(verify::MAX_VERIFY_BYTES + 64 * 1024)),
         )
         .route("/openapi.json", get(openapi_json))
         .fallback(fallback)

@@ -109,6 +109,31 @@ impl RateLimiter {
     }
 }
 
+/// The trust anchors, CA certificates and fresh CRLs of this installation,
+/// as a verifier of its own output needs them (also used by the pages).
+pub async fn current_trust_store(state: &AppState) -> Result<TrustStore, ApiError> {
+    let authority = &state.authority;
+    let mut crls = Vec::new();
+    for ca in CaName::ALL {
+        crls.push(
+            authority
+                .fresh_crl(&state.db, ca)
+                .await
+                .map_err(ApiError::internal)?
+                .der,
+        );
+    }
+    let store = TrustStore::from_parts(
+        vec![authority.root.certificate.der.clone()],
+        vec![
+            authority.issuing.certificate.der.clone(),
+            authority.tsa.certificate.der.clone(),
+        ],
+        crls,
+    );
+    Ok(store)
+}
+
 /// Validates every signature of an uploaded PDF (body `application/pdf`)
 /// against this installation's trust bundle and current CRLs, and returns the
 /// ETSI EN 319 102-1 report. Verification failures are reports, not errors.
@@ -166,25 +191,7 @@ pub async fn verify(
         };
         return Ok(Json(report));
     }
-    let authority = &state.authority;
-    let mut crls = Vec::new();
-    for ca in CaName::ALL {
-        crls.push(
-            authority
-                .fresh_crl(&state.db, ca)
-                .await
-                .map_err(ApiError::internal)?
-                .der,
-        );
-    }
-    let store = TrustStore::from_parts(
-        vec![authority.root.certificate.der.clone()],
-        vec![
-            authority.issuing.certificate.der.clone(),
-            authority.tsa.certificate.der.clone(),
-        ],
-        crls,
-    );
+    let store = current_trust_store(&state).await?;
     let report = tokio::task::spawn_blocking(move || {
         verify_pdf(&body, &store, time::OffsetDateTime::now_utc())
     })

@@ -1,0 +1,265 @@
+//! The upload page (`GET /verify`, `POST /verify`): a person picks a stamped
+//! PDF in a plain `multipart/form-data` form (no JavaScript) and reads its
+//! validation report — the same engine and rate limit as `POST /v1/verify`.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::Html;
+use serde::Deserialize;
+
+use super::html::{Lang, Tone, escape, page, rows, verdict};
+use crate::http::AppState;
+use crate::http::verify::current_trust_store;
+use crate::verify::{Indication, Report, SignatureReport, verify_pdf};
+
+/// The `?lang=` query of the pages.
+#[derive(Debug, Default, Deserialize)]
+pub struct LangQuery {
+    /// `en` for English; Chinese otherwise.
+    pub lang: Option<String>,
+}
+
+fn title(lang: Lang) -> &'static str {
+    lang.pick("签章文件验证", "Verify a stamped PDF")
+}
+
+fn form(lang: Lang) -> String {
+    let action = match lang {
+        Lang::Zh => "/verify",
+        Lang::En => "/verify?lang=en",
+    };
+    format!(
+        "<form method=\"post\" action=\"{action}\" enctype=\"multipart/form-data\">\
+<label for=\"file\">{label}</label><input type=\"file\" id=\"file\" name=\"file\" accept=\"application/pdf,.pdf\" required>\
+<button type=\"submit\">{button}</button></form>\
+<p>{api} <a href=\"/openapi.json\">POST /v1/verify</a> (JSON, ETSI EN 319 102-1)</p>",
+        label = escape(lang.pick(
+            "选择要验证的 PDF 文件（最大 50 MB）",
+            "Choose the PDF to verify (up to 50 MB)"
+        )),
+        button = escape(lang.pick("验证", "Verify")),
+        api = escape(lang.pick("程序接口：", "For programs:")),
+    )
+}
+
+fn switch(lang: Lang) -> &'static str {
+    lang.pick("/verify?lang=en", "/verify")
+}
+
+/// The form.
+pub async fn form_page(Query(q): Query<LangQuery>) -> Html<String> {
+    let lang = Lang::from_query(q.lang.as_deref());
+    Html(page(lang, title(lang), switch(lang), &form(lang)))
+}
+
+/// A page that says what went wrong with the upload, with the form again.
+fn problem(lang: Lang, status: StatusCode, zh: &str, en: &str) -> (StatusCode, Html<String>) {
+    let body = verdict(Tone::Warn, lang.pick(zh, en), "") + &form(lang);
+    (status, Html(page(lang, title(lang), switch(lang), &body)))
+}
+
+/// Reads the `file` part of the form, validates it and shows the report.
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<LangQuery>,
+    mut multipart: Multipart,
+) -> (StatusCode, Html<String>) {
+    let lang = Lang::from_query(q.lang.as_deref());
+    if !state.verify_limiter.allow(peer.ip()) {
+        return problem(
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            "验证请求过于频繁，请一分钟后再试。",
+            "Too many verifications from this address; try again in a minute.",
+        );
+    }
+    let mut pdf = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => match field.bytes().await {
+                Ok(bytes) => pdf = Some(bytes),
+                Err(e) => return upload_failed(lang, e.status()),
+            },
+            Ok(Some(_)) => continue,
+            Ok(None) => break,
+            Err(e) => return upload_failed(lang, e.status()),
+        }
+    }
+    let Some(pdf) = pdf.filter(|b| !b.is_empty()) else {
+        return problem(
+            lang,
+            StatusCode::BAD_REQUEST,
+            "请选择一个 PDF 文件。",
+            "Choose a PDF file.",
+        );
+    };
+    let store = match current_trust_store(&state).await {
+        Ok(store) => store,
+        Err(e) => return internal(lang, &e.message),
+    };
+    let report = match tokio::task::spawn_blocking(move || {
+        verify_pdf(&pdf, &store, time::OffsetDateTime::now_utc())
+    })
+    .await
+    {
+        Ok(report) => report,
+        Err(e) => return internal(lang, &e.to_string()),
+    };
+    let body = report_html(lang, &report)
+        + &format!(
+            "<h2>{}</h2>",
+            escape(lang.pick("再验证一个文件", "Verify another file"))
+        )
+        + &form(lang);
+    (
+        StatusCode::OK,
+        Html(page(lang, title(lang), switch(lang), &body)),
+    )
+}
+
+fn upload_failed(lang: Lang, status: StatusCode) -> (StatusCode, Html<String>) {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        problem(
+            lang,
+            status,
+            "文件太大（最大 50 MB）。",
+            "The file is too large (50 MB at most).",
+        )
+    } else {
+        problem(
+            lang,
+            StatusCode::BAD_REQUEST,
+            "上传不完整，请重试。",
+            "The upload was incomplete; try again.",
+        )
+    }
+}
+
+fn internal(lang: Lang, detail: &str) -> (StatusCode, Html<String>) {
+    tracing::error!(error = %detail, "verification page failed");
+    problem(
+        lang,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "服务暂时无法验证，请稍后再试。",
+        "The service cannot verify right now; try again later.",
+    )
+}
+
+/// What an indication means to a person.
+fn indication_words(lang: Lang, indication: Indication) -> (Tone, &'static str) {
+    match indication {
+        Indication::TotalPassed => (Tone::Good, lang.pick("有效", "Valid")),
+        Indication::TotalFailed => (Tone::Bad, lang.pick("无效", "Not valid")),
+        Indication::Indeterminate => (Tone::Warn, lang.pick("无法确定", "Cannot be decided")),
+    }
+}
+
+/// The report in readable HTML: the overall verdict, then one card per
+/// signature with its signer, time, revision and findings.
+pub fn report_html(lang: Lang, report: &Report) -> String {
+    let (tone, word) = indication_words(lang, report.indication);
+    let detail = format!(
+        "{} {} · {} {} · {} {}",
+        report.indication.as_str(),
+        report.sub_indication.map(|s| s.as_str()).unwrap_or(""),
+        report.signatures.len(),
+        lang.pick("个签名", "signature(s)"),
+        report.document.revisions,
+        lang.pick("个修订版本", "revision(s)"),
+    );
+    let mut out = verdict(tone, word, &detail);
+    if !report.document.findings.is_empty() {
+        out.push_str("<div class=\"card\"><ul>");
+        for f in &report.document.findings {
+            out.push_str(&format!("<li>{}</li>", escape(f)));
+        }
+        out.push_str("</ul></div>");
+    }
+    for (i, s) in report.signatures.iter().enumerate() {
+        out.push_str(&signature_html(lang, i + 1, s));
+    }
+    out.push_str(&format!(
+        "<p>{} {}</p>",
+        escape(lang.pick("验证时间：", "Validated at:")),
+        escape(&report.validation_time)
+    ));
+    out
+}
+
+fn signature_html(lang: Lang, n: usize, s: &SignatureReport) -> String {
+    let (_, word) = indication_words(lang, s.indication);
+    let status = match s.sub_indication {
+        Some(sub) => format!("{word} ({} / {})", s.indication.as_str(), sub.as_str()),
+        None => format!("{word} ({})", s.indication.as_str()),
+    };
+    let signer = s
+        .signer
+        .as_ref()
+        .map(|p| {
+            let name = p.common_name.clone().unwrap_or_else(|| p.subject.clone());
+            match &p.organization {
+                Some(o) => format!("{name} / {o}"),
+                None => name,
+            }
+        })
+        .unwrap_or_else(|| {
+            lang.pick("未找到签名证书", "signing certificate not found")
+                .into()
+        });
+    let time = match &s.timestamp {
+        Some(t) => format!(
+            "{} ({})",
+            t.gen_time,
+            if t.valid {
+                lang.pick("可信时间戳", "trusted time-stamp")
+            } else {
+                lang.pick("时间戳无效", "time-stamp not valid")
+            }
+        ),
+        None => match &s.claimed_signing_time {
+            Some(m) => format!(
+                "{m} ({})",
+                lang.pick("声称时间，无时间戳", "claimed, no time-stamp")
+            ),
+            None => "—".into(),
+        },
+    };
+    let revision = match s.revision {
+        Some(r) if s.covers_whole_document => format!(
+            "{} {}",
+            r + 1,
+            lang.pick("（覆盖整个文件）", "(covers the whole file)")
+        ),
+        Some(r) => format!(
+            "{} {}",
+            r + 1,
+            lang.pick("（之后文件还有修改）", "(the file was updated after it)")
+        ),
+        None => "—".into(),
+    };
+    let kind = if s.kind == "document-timestamp" {
+        lang.pick("文档时间戳", "Document time-stamp")
+    } else {
+        lang.pick("签名", "Signature")
+    };
+    let mut out = format!(
+        "<div class=\"card\"><h2>{} {n} · {}</h2>",
+        escape(kind),
+        escape(&s.field)
+    );
+    out.push_str(&rows([
+        (lang.pick("结果", "Result"), status),
+        (lang.pick("签署方", "Signer"), signer),
+        (lang.pick("签署时间", "Signing time"), time),
+        (lang.pick("修订版本", "Revision"), revision),
+    ]));
+    out.push_str("<ul>");
+    for f in &s.findings {
+        out.push_str(&format!("<li>{}</li>", escape(f)));
+    }
+    out.push_str("</ul></div>");
+    out
+}
