@@ -1,7 +1,5 @@
 //! The `govseal` command line.
 
-mod licenses;
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -16,6 +14,7 @@ use crate::server;
 use crate::store::Database;
 
 mod bundle;
+mod licenses;
 mod verify;
 use verify::VerifyArgs;
 
