@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod interop;
+pub mod licenses;
 pub mod stamping;
 
 use std::net::SocketAddr;
