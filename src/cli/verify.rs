@@ -1,7 +1,8 @@
 //! `govseal verify`: no database, no server, no network. The input is a
 //! PDF, a license record (COSE_Sign1), a text file holding a license QR text,
-//! or the QR text itself (`--qr TEXT`, or a positional argument that is a
-//! URL); the kind is told from the bytes ([`crate::verify::input_kind`]).
+//! a PNG or JPEG photo of a license QR code, or the QR text itself
+//! (`--qr TEXT`, or a positional argument that is a URL); the kind is told
+//! from the bytes ([`crate::verify::input_kind`]).
 
 use std::path::PathBuf;
 
@@ -10,13 +11,13 @@ use clap::Args;
 
 use crate::verify::logged::{LogInclusion, LogTrust, check_logged};
 use crate::verify::{
-    InputKind, LicenseOptions, MAX_DOCUMENT_BYTES, TrustStore, input_kind, record_from_text,
-    verify_bytes, verify_license_text,
+    InputKind, LicenseOptions, MAX_DOCUMENT_BYTES, TrustStore, input_kind, qr_text_from_photo,
+    record_from_text, verify_bytes, verify_license_text,
 };
 
 #[derive(Args, Debug)]
 pub(super) struct VerifyArgs {
-    /// The file to validate (PDF, COSE record, text file with a QR text), or a QR URL.
+    /// The file to validate (PDF, COSE record, text file with a QR text, PNG/JPEG photo of a QR code), or a QR URL.
     #[arg(required_unless_present = "qr")]
     input: Option<String>,
     /// A license QR text (the URL `<public-url>/v/<payload>` or the payload).
@@ -79,13 +80,28 @@ pub(super) fn run(args: VerifyArgs) -> anyhow::Result<i32> {
             }
             let bytes =
                 std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            artefact = match input_kind(&bytes) {
+            match input_kind(&bytes) {
                 InputKind::QrText => {
-                    record_from_text(&String::from_utf8_lossy(&bytes), None).unwrap_or_default()
+                    artefact = record_from_text(&String::from_utf8_lossy(&bytes), None)
+                        .unwrap_or_default();
+                    verify_bytes(&bytes, &store, &options)
                 }
-                _ => bytes.clone(),
-            };
-            verify_bytes(&bytes, &store, &options)
+                // A photo: its QR text is verified (and logged) as a QR text.
+                InputKind::Image => match qr_text_from_photo(&bytes, &store, &options) {
+                    Ok(text) => {
+                        artefact = record_from_text(&text, None).unwrap_or_default();
+                        verify_license_text(&text, &store, &options)
+                    }
+                    Err(report) => {
+                        artefact = Vec::new();
+                        *report
+                    }
+                },
+                _ => {
+                    artefact = bytes.clone();
+                    verify_bytes(&bytes, &store, &options)
+                }
+            }
         }
         (None, None) => anyhow::bail!("give a file, a QR URL or --qr TEXT"),
     };

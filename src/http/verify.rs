@@ -14,8 +14,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use crate::authority::CaName;
+use crate::verify::photo::MAX_IMAGE_BYTES;
 use crate::verify::{
     LicenseOptions, Report, TrustStore, verify_license_record, verify_license_text, verify_pdf,
+    verify_photo,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,7 @@ enum Kind {
     Pdf,
     Record,
     Text,
+    Image,
 }
 
 /// The store a license needs: the current bundle with its seal
@@ -135,11 +138,19 @@ pub async fn current_trust_store(state: &AppState) -> Result<TrustStore, ApiErro
 }
 
 /// Validates every signature of an uploaded PDF (body `application/pdf`)
-/// against this installation's trust bundle and current CRLs, and returns the
-/// ETSI EN 319 102-1 report. Verification failures are reports, not errors.
+/// against this installation's trust bundle and current CRLs, or a license
+/// (its record, its QR text, or a PNG/JPEG photo of its QR code), and
+/// returns the ETSI EN 319 102-1 report. Verification failures — an image
+/// with no QR code included — are reports, not errors.
 #[utoipa::path(post, path = "/v1/verify", tag = "trust",
-    request_body(content = Vec<u8>, content_type = "application/pdf",
-        description = "a PDF (application/pdf), a license record (COSE_Sign1, application/cose), or a license QR text (text/plain, `<public-url>/v/<payload>`)"),
+    request_body(
+        description = "a PDF (application/pdf), a license record (COSE_Sign1, application/cose), a license QR text (text/plain, `<public-url>/v/<payload>`), or a PNG or JPEG photo of a license QR code (image/png, image/jpeg; at most 20 MiB and 40 megapixels)",
+        content(
+            (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "application/cose"),
+            (String = "text/plain"),
+            (Vec<u8> = "image/png"),
+            (Vec<u8> = "image/jpeg"))),
     responses(
         (status = 200, description = "the validation report (TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE)", body = Object),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
@@ -167,14 +178,35 @@ pub async fn verify(
         Kind::Record
     } else if content_type.starts_with("text/plain") {
         Kind::Text
+    } else if ["image/png", "image/jpeg", "image/jpg"]
+        .iter()
+        .any(|t| content_type.starts_with(t))
+    {
+        Kind::Image
     } else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "send a PDF (Content-Type: application/pdf), a license record (application/cose) \
-             or a license QR text (text/plain) as the body",
+            "send a PDF (Content-Type: application/pdf), a license record (application/cose), \
+             a license QR text (text/plain) or a photo of its QR code (image/png, image/jpeg) \
+             as the body",
         ));
     };
+    if kind == Kind::Image {
+        if body.len() > MAX_IMAGE_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "a photo of a license QR code is at most 20 MiB",
+            ));
+        }
+        let store = license_store(&state).await?;
+        let options = LicenseOptions::now();
+        let report = tokio::task::spawn_blocking(move || verify_photo(&body, &store, &options))
+            .await
+            .map_err(ApiError::internal)?;
+        return Ok(Json(report));
+    }
     if kind != Kind::Pdf {
         if body.len() > crate::license::qr::MAX_RECORD_BYTES {
             return Err(ApiError::new(

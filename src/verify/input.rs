@@ -1,13 +1,17 @@
 //! What a verifier was handed, told apart by its first bytes: a PDF
 //! (ISO 32000-1 §7.5.2 header `%PDF-`, allowed within the first 1024 bytes),
 //! a license record (a tagged COSE_Sign1 starts with CBOR tag 18, 0xd2,
-//! RFC 9052 §2), or text holding a license QR text; anything else is
+//! RFC 9052 §2), text holding a license QR text, or a photo of a license QR
+//! code (PNG signature, ISO/IEC 15948 §5.2; JPEG SOI marker, ISO/IEC
+//! 10918-1 §B.1.1.3, read by [`super::photo`]); anything else is
 //! FORMAT_FAILURE.
 
 use time::OffsetDateTime;
 
 use super::license::{LicenseOptions, verify_license_record, verify_license_text};
+use super::license_input::record_from_text;
 use super::pdf::{rfc3339, verify_pdf};
+use super::photo;
 use super::report::{DocumentReport, Report};
 use super::trust::TrustStore;
 
@@ -44,8 +48,8 @@ pub fn input_kind(bytes: &[u8]) -> InputKind {
     }
 }
 
-/// Verifies whatever `bytes` are (a PDF, a license record, a QR text) at
-/// `options.at`. Images are decoded by the caller (see the CLI).
+/// Verifies whatever `bytes` are (a PDF, a license record, a QR text, a
+/// photo of a QR code) at `options.at`.
 pub fn verify_bytes(bytes: &[u8], store: &TrustStore, options: &LicenseOptions) -> Report {
     match input_kind(bytes) {
         InputKind::Pdf => verify_pdf(bytes, store, options.at),
@@ -54,13 +58,38 @@ pub fn verify_bytes(bytes: &[u8], store: &TrustStore, options: &LicenseOptions) 
             Ok(text) => verify_license_text(text, store, options),
             Err(_) => unknown(options.at),
         },
-        InputKind::Image => Report::unreadable(
-            rfc3339(options.at),
-            DocumentReport::default(),
-            "an image: decode its QR code first (govseal verify photo.png)".into(),
-        ),
+        InputKind::Image => verify_photo(bytes, store, options),
         InputKind::Unknown => unknown(options.at),
     }
+}
+
+/// Verifies the license QR code in a PNG or JPEG photo as its QR text.
+pub fn verify_photo(bytes: &[u8], store: &TrustStore, options: &LicenseOptions) -> Report {
+    match qr_text_from_photo(bytes, store, options) {
+        Ok(text) => verify_license_text(&text, store, options),
+        Err(report) => *report,
+    }
+}
+
+/// The license QR text in a photo: of several QR codes, the first that is a
+/// govseal license QR text for `store`, else the first read (its report
+/// will say why it is not one). No QR code, or an image refused or
+/// undecodable, is TOTAL-FAILED / FORMAT_FAILURE.
+pub fn qr_text_from_photo(
+    bytes: &[u8],
+    store: &TrustStore,
+    options: &LicenseOptions,
+) -> Result<String, Box<Report>> {
+    let is_license = |text: &str| record_from_text(text, store.public_url()).is_ok();
+    photo::qr_text(bytes, is_license).map_err(|e| {
+        let mut report = Report::unreadable(
+            rfc3339(options.at),
+            DocumentReport::default(),
+            format!("no license QR code read from the image: {e}"),
+        );
+        report.revocation_data = Some(super::freshness::revocation_data(store, options.at));
+        Box::new(report)
+    })
 }
 
 fn unknown(at: OffsetDateTime) -> Report {

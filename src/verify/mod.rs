@@ -10,6 +10,7 @@
 //! - [`logged`]: the offline proof that an artefact is on the transparency log.
 //! - [`verify_license_record`], [`verify_license_text`]: a license's signed
 //!   record or QR text (RFC 9052 COSE_Sign1) with the status snapshot.
+//! - [`photo`]: the license QR text read from a PNG or JPEG photo.
 
 mod chain;
 mod changes;
@@ -22,13 +23,14 @@ pub mod license_report;
 mod license_summary;
 pub mod logged;
 mod pdf;
+pub mod photo;
 pub mod report;
 pub mod status;
 mod tokens;
 pub mod trust;
 
 pub use freshness::revocation_data;
-pub use input::{InputKind, input_kind, verify_bytes};
+pub use input::{InputKind, input_kind, qr_text_from_photo, verify_bytes, verify_photo};
 pub use license::{LicenseOptions, verify_license_record, verify_license_text};
 pub use license_input::record_from_text;
 pub use license_report::{LicenseReport, LicenseStatus, RevocationData};
