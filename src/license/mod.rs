@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod certificate_pdf;
 pub mod claims;
+pub mod forms;
 pub mod identifier;
 pub mod import;
 pub mod issue;
