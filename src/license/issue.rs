@@ -242,6 +242,8 @@ pub async fn issue(
         actor: actor.clone(),
         idempotency_key: idempotency_key.clone(),
         request_sha256: request_sha256.clone(),
+        supersedes: None,
+        superseded_by: None,
     };
     match store::licenses::insert(&mut tx, &row, &record, &pdf).await {
         Ok(()) => {}
