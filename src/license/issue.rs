@@ -89,7 +89,9 @@ pub(crate) fn day_end(field: &str, s: &str) -> Result<OffsetDateTime, ActionErro
     Ok(day_start(field, s)? + Duration::days(1) - Duration::seconds(1))
 }
 
-fn request_hash(request: &IssueRequest) -> Result<String, ActionError> {
+/// SHA-256 (hex) of a request's JSON, stored with the license to refuse a
+/// reused Idempotency-Key with another body.
+pub(crate) fn request_hash(request: &impl serde::Serialize) -> Result<String, ActionError> {
     let bytes = serde_json::to_vec(request).map_err(ActionError::internal)?;
     Ok(hex::encode(ring::digest::digest(
         &ring::digest::SHA256,
@@ -97,7 +99,28 @@ fn request_hash(request: &IssueRequest) -> Result<String, ActionError> {
     )))
 }
 
-async fn replay(
+/// Checks an Idempotency-Key's shape, then answers with the license made
+/// earlier with it (`None` if there is none; 422 if it was another request).
+pub(crate) async fn check_key_and_replay(
+    ctx: &LicenseContext<'_>,
+    actor: &str,
+    key: Option<&str>,
+    request_sha256: &str,
+) -> Result<Option<Issued>, ActionError> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    if key.is_empty() || key.len() > 200 {
+        return Err(ActionError::invalid(
+            "Idempotency-Key",
+            "must be 1 to 200 characters",
+        ));
+    }
+    replay(ctx, actor, key, request_sha256).await
+}
+
+/// The license an actor made with an Idempotency-Key, if the request matches.
+pub(crate) async fn replay(
     ctx: &LicenseContext<'_>,
     actor: &str,
     key: &str,
@@ -129,16 +152,10 @@ pub async fn issue(
 ) -> Result<Issued, ActionError> {
     let actor = caller.actor();
     let request_sha256 = request_hash(&request)?;
-    if let Some(key) = &idempotency_key {
-        if key.is_empty() || key.len() > 200 {
-            return Err(ActionError::invalid(
-                "Idempotency-Key",
-                "must be 1 to 200 characters",
-            ));
-        }
-        if let Some(issued) = replay(ctx, &actor, key, &request_sha256).await? {
-            return Ok(issued);
-        }
+    if let Some(issued) =
+        check_key_and_replay(ctx, &actor, idempotency_key.as_deref(), &request_sha256).await?
+    {
+        return Ok(issued);
     }
 
     let mut conn = ctx.db.pool.acquire().await?;

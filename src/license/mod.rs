@@ -15,3 +15,4 @@ pub mod snapshot;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod types;
+pub mod versions;
