@@ -53,30 +53,54 @@ pub async fn issue(
     headers: HeaderMap,
     ApiJson(input): ApiJson<IssueRequest>,
 ) -> Result<Response, ApiError> {
-    let key = headers
+    let key = idempotency_key(&headers)?;
+    let issued = issue::issue(&context(&state), &caller, input, key).await?;
+    tracing::info!(license = %issued.view.id, actor = %caller.actor(), replayed = issued.replayed, "license issued");
+    Ok(created(issued))
+}
+
+/// The `Idempotency-Key` header, if any.
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ActionError> {
+    headers
         .get("idempotency-key")
         .map(|v| {
             v.to_str()
                 .map(str::to_string)
                 .map_err(|_| ActionError::invalid("Idempotency-Key", "must be ASCII"))
         })
-        .transpose()?;
-    let ctx = LicenseContext {
+        .transpose()
+}
+
+/// What the license use cases need from the server.
+pub(super) fn context(state: &AppState) -> LicenseContext<'_> {
+    LicenseContext {
         db: &state.db,
         keys: &state.keys,
         authority: &state.authority,
         tsa: state.tsa.clone(),
         public_url: &state.config.public_url,
-    };
-    let issued = issue::issue(&ctx, &caller, input, key).await?;
-    tracing::info!(license = %issued.view.id, actor = %caller.actor(), replayed = issued.replayed, "license issued");
+    }
+}
+
+/// 201 with the license, marked `Idempotent-Replayed: true` when it answers a repeated key.
+pub(super) fn created(issued: issue::Issued) -> Response {
     let mut response = (StatusCode::CREATED, Json(issued.view)).into_response();
     if issued.replayed {
         response
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    Ok(response)
+    response
+}
+
+/// Re-publishes the signed status snapshot and the trust bundle after a
+/// status change (failures are logged: `GET /v1/license-status` stays authoritative).
+pub(super) async fn republish(state: &AppState) {
+    if let Err(e) = lifecycle::publish(&state.db, &state.authority, &state.config.certs_dir).await {
+        tracing::warn!(error = %e, "could not publish the license status snapshot");
+    }
+    // bundle.json carries the snapshot too.
+    state.refresh_bundle().await;
 }
 
 /// Query of the holder listing.
@@ -216,11 +240,7 @@ async fn change(
 ) -> Result<Json<LicenseView>, ApiError> {
     let view = lifecycle::change(&state.db, &caller, &id, change).await?;
     tracing::info!(license = %id, status = %view.status, actor = %caller.actor(), "license status changed");
-    if let Err(e) = lifecycle::publish(&state.db, &state.authority, &state.config.certs_dir).await {
-        tracing::warn!(error = %e, "could not publish the license status snapshot");
-    }
-    // bundle.json carries the snapshot too.
-    state.refresh_bundle().await;
+    republish(&state).await;
     Ok(Json(view))
 }
 

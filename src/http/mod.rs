@@ -4,6 +4,7 @@
 pub mod auth;
 mod departments;
 pub mod error;
+mod license_versions;
 mod licenses;
 mod log;
 pub mod pages;
@@ -84,6 +85,7 @@ impl AppState {
         seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa, stamp::stamp, stamp::notice,
         licenses::create_type, licenses::issue, licenses::list, licenses::get, licenses::record, licenses::pdf,
         licenses::qr_png_image, licenses::qr_svg_image, licenses::suspend, licenses::reinstate, licenses::revoke,
+        license_versions::renew, license_versions::amend,
         licenses::status_snapshot, verify::verify, log::checkpoint, log::entries, log::inclusion, log::consistency,
     ),
     modifiers(&BearerAuth),
@@ -157,6 +159,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/licenses/{id}/suspend", post(licenses::suspend))
         .route("/v1/licenses/{id}/reinstate", post(licenses::reinstate))
         .route("/v1/licenses/{id}/revoke", post(licenses::revoke))
+        .route("/v1/licenses/{id}/renew", post(license_versions::renew))
+        .route("/v1/licenses/{id}/amend", post(license_versions::amend))
         .route("/v1/license-status", get(licenses::status_snapshot))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()

@@ -8,27 +8,22 @@
 //! The identifier (GB/T 36904-2018, [`LicenseId`]) takes the next serial of
 //! (type, issuer) inside that transaction.
 
-use crate::seal::stamping::{SealKey, ca_chain, open_seal_key, validation_data};
 use std::sync::Arc;
 
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
-use super::certificate_pdf::{CertificateError, LicenseCertificate};
 use super::claims::{LicenseClaims, StatusAtIssue};
+use super::forms::{self, Forms};
 use super::identifier::LicenseId;
 use super::lifecycle::{self, LicenseView, VALID};
-use super::qr::qr_url;
-use super::record::sign_record;
-use super::types::{FieldError, Holder, LicenseTypeDefinition, parse_date};
+use super::types::{FieldError, Holder, parse_date};
 use crate::access::{Principal, Scope};
 use crate::authority::Authority;
 use crate::identity::Uscc;
 use crate::keystore::KeyStore;
 use crate::outcome::ActionError;
-use crate::pades::{self, Level, PadesRequest, Placement, SigningIdentity, TimeStamper};
-use crate::seal::appearance::SealAppearance;
-use crate::seal::registry::ACTIVE;
+use crate::pades::TimeStamper;
 use crate::store::{self, Database, licenses::LicenseRow};
 
 /// What issuing needs from the service.
@@ -82,13 +77,21 @@ impl From<FieldError> for ActionError {
     }
 }
 
-fn day_start(field: &str, s: &str) -> Result<OffsetDateTime, ActionError> {
+/// The first second of day `s` (`YYYY-MM-DD`) in China Standard Time.
+pub(crate) fn day_start(field: &str, s: &str) -> Result<OffsetDateTime, ActionError> {
     let date =
         parse_date(s).ok_or_else(|| ActionError::invalid(field, "must be a date YYYY-MM-DD"))?;
     Ok(date.midnight().assume_offset(time::macros::offset!(+8)))
 }
 
-fn request_hash(request: &IssueRequest) -> Result<String, ActionError> {
+/// The last second of day `s` (`YYYY-MM-DD`) in China Standard Time.
+pub(crate) fn day_end(field: &str, s: &str) -> Result<OffsetDateTime, ActionError> {
+    Ok(day_start(field, s)? + Duration::days(1) - Duration::seconds(1))
+}
+
+/// SHA-256 (hex) of a request's JSON, stored with the license to refuse a
+/// reused Idempotency-Key with another body.
+pub(crate) fn request_hash(request: &impl serde::Serialize) -> Result<String, ActionError> {
     let bytes = serde_json::to_vec(request).map_err(ActionError::internal)?;
     Ok(hex::encode(ring::digest::digest(
         &ring::digest::SHA256,
@@ -96,7 +99,28 @@ fn request_hash(request: &IssueRequest) -> Result<String, ActionError> {
     )))
 }
 
-async fn replay(
+/// Checks an Idempotency-Key's shape, then answers with the license made
+/// earlier with it (`None` if there is none; 422 if it was another request).
+pub(crate) async fn check_key_and_replay(
+    ctx: &LicenseContext<'_>,
+    actor: &str,
+    key: Option<&str>,
+    request_sha256: &str,
+) -> Result<Option<Issued>, ActionError> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    if key.is_empty() || key.len() > 200 {
+        return Err(ActionError::invalid(
+            "Idempotency-Key",
+            "must be 1 to 200 characters",
+        ));
+    }
+    replay(ctx, actor, key, request_sha256).await
+}
+
+/// The license an actor made with an Idempotency-Key, if the request matches.
+pub(crate) async fn replay(
     ctx: &LicenseContext<'_>,
     actor: &str,
     key: &str,
@@ -128,16 +152,10 @@ pub async fn issue(
 ) -> Result<Issued, ActionError> {
     let actor = caller.actor();
     let request_sha256 = request_hash(&request)?;
-    if let Some(key) = &idempotency_key {
-        if key.is_empty() || key.len() > 200 {
-            return Err(ActionError::invalid(
-                "Idempotency-Key",
-                "must be 1 to 200 characters",
-            ));
-        }
-        if let Some(issued) = replay(ctx, &actor, key, &request_sha256).await? {
-            return Ok(issued);
-        }
+    if let Some(issued) =
+        check_key_and_replay(ctx, &actor, idempotency_key.as_deref(), &request_sha256).await?
+    {
+        return Ok(issued);
     }
 
     let mut conn = ctx.db.pool.acquire().await?;
@@ -164,27 +182,16 @@ pub async fn issue(
             type_row.code
         )));
     }
+    drop(conn);
     let now = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .map_err(ActionError::internal)?;
-    if seal.status != ACTIVE {
-        return Err(ActionError::Conflict {
-            code: "seal_not_active",
-            message: format!("the seal is {}", seal.status),
-        });
-    }
-    if now.unix_timestamp() < seal.valid_from || now.unix_timestamp() >= seal.valid_until {
-        return Err(ActionError::Conflict {
-            code: "seal_not_valid_now",
-            message: "the seal is outside its validity window".into(),
-        });
-    }
     let valid_from = match &request.valid_from {
         Some(s) => day_start("valid_from", s)?,
         None => now,
     };
     let valid_until = match &request.valid_until {
-        Some(s) => Some(day_start("valid_until", s)? + Duration::days(1) - Duration::seconds(1)),
+        Some(s) => Some(day_end("valid_until", s)?),
         None if type_row.validity_days > 0 => {
             Some(valid_from + Duration::days(type_row.validity_days))
         }
@@ -196,24 +203,12 @@ pub async fn issue(
             "must be after valid_from",
         ));
     }
-
-    let SealKey {
-        department,
-        certificate,
-        signer,
-    } = open_seal_key(&mut conn, ctx.keys, &seal).await?;
-    drop(conn);
-    let issuer: Uscc = department.uscc.parse().map_err(ActionError::internal)?;
-    let appearance = SealAppearance {
-        department_name: department.name.clone(),
-        seal_name: seal.name.clone(),
-        seal_code: Some(seal.code.clone()),
-        diameter_mm: crate::seal::stamping::DEFAULT_SIZE_MM,
-    }
-    .to_pdf()
-    .map_err(|e| ActionError::invalid("seal_id", format!("the seal cannot be drawn: {e}")))?;
-    let validation = validation_data(ctx.authority, ctx.db, &certificate.der).await?;
-    let chain = ca_chain(ctx.authority);
+    let signing = forms::signing_seal(ctx, seal, now).await?;
+    let issuer: Uscc = signing
+        .department
+        .uscc
+        .parse()
+        .map_err(ActionError::internal)?;
 
     // From here on, the serial is taken: everything happens in this transaction.
     let mut tx = ctx.db.begin().await?;
@@ -223,8 +218,8 @@ pub async fn issue(
         .map_err(|e| ActionError::invalid("type", e))?;
     let claims = LicenseClaims {
         license_id: license_id.clone(),
-        issuer_name: department.name.clone(),
-        seal_code: seal.code.clone(),
+        issuer_name: signing.department.name.clone(),
+        seal_code: signing.seal.code.clone(),
         issued_at: now,
         valid_from: Some(valid_from),
         expires_at: valid_until,
@@ -233,70 +228,17 @@ pub async fn issue(
         status: StatusAtIssue::Valid,
         fields: definition.summary(&values),
     };
-    let public_url = ctx.public_url.to_string();
-    let tsa = ctx.tsa.clone();
-    let cert_der = certificate.der.clone();
-    let field_name = format!("License-{}", seal.code);
-    let signer_name = format!("{}{}", department.name, seal.name);
-    let rows = certificate_rows(&definition, &claims, &request.holder, &values);
-    let (record, pdf) = tokio::task::spawn_blocking(move || -> Result<_, ActionError> {
-        let record = sign_record(&claims, &*signer, &cert_der).map_err(ActionError::internal)?;
-        let qr_text = qr_url(&public_url, &record);
-        let rendered = LicenseCertificate {
-            title_zh: &definition.name_zh,
-            title_en: Some(&definition.name_en),
-            license_id: claims.license_id.as_str(),
-            rows: rows
-                .iter()
-                .map(|(zh, en, v)| (zh.as_str(), en.as_deref(), v.clone()))
-                .collect(),
-            issuer_name: &claims.issuer_name,
-            issued_at: claims.issued_at,
-            qr_text: &qr_text,
-        }
-        .render()
-        .map_err(|e| match e {
-            CertificateError::UnsupportedCharacter { field, character } => ActionError::invalid(
-                &field,
-                format!("the character {character:?} cannot be printed"),
-            ),
-            CertificateError::TooLong => ActionError::invalid("fields", CertificateError::TooLong),
-            CertificateError::Qr(e) => {
-                ActionError::invalid("fields", format!("the QR summary is too large: {e}"))
-            }
-            other => ActionError::internal(other),
-        })?;
-        let half = crate::seal::stamping::DEFAULT_SIZE_MM * 72.0 / 25.4 / 2.0;
-        let anchor = rendered.seal_anchor;
-        let request = PadesRequest {
-            level: Level::BLT,
-            field_name,
-            placement: Some(Placement {
-                page: anchor.page,
-                rect: [
-                    anchor.x - half,
-                    anchor.y - half,
-                    anchor.x + half,
-                    anchor.y + half,
-                ],
-                appearance,
-            }),
-            reason: Some("电子证照签发 License issued".into()),
-            name: Some(signer_name),
-            location: None,
-            signing_time: claims.issued_at,
-        };
-        let identity = SigningIdentity {
-            signer: &*signer,
-            certificate: &cert_der,
-            chain: &chain,
-        };
-        let pdf = pades::sign(&rendered.pdf, &request, &identity, Some(&*tsa), &validation)
-            .map_err(ActionError::internal)?;
-        Ok((record, pdf))
-    })
-    .await
-    .map_err(ActionError::internal)??;
+    let rows = forms::certificate_rows(&definition, &claims, &request.holder.id, &values);
+    let Forms { record, pdf } = forms::sign_forms(
+        ctx,
+        &signing,
+        &definition,
+        &claims,
+        rows,
+        "电子证照签发 License issued",
+    )
+    .await?;
+    let (department, seal) = (&signing.department, &signing.seal);
 
     let fields_json = serde_json::to_string(&values).map_err(ActionError::internal)?;
     let row = LicenseRow {
@@ -317,6 +259,8 @@ pub async fn issue(
         actor: actor.clone(),
         idempotency_key: idempotency_key.clone(),
         request_sha256: request_sha256.clone(),
+        supersedes: None,
+        superseded_by: None,
     };
     match store::licenses::insert(&mut tx, &row, &record, &pdf).await {
         Ok(()) => {}
@@ -332,23 +276,14 @@ pub async fn issue(
         }
         Err(e) => return Err(e.into()),
     }
-    crate::transparency::record(
+    log_issued(
         &mut tx,
-        crate::transparency::Event {
-            kind: crate::log::EntryKind::LicenseIssued,
-            subject_id: &row.id,
-            department_uscc: Some(&department.uscc),
-            artefact: &record,
-            actor: &row.actor,
-            details: &[
-                (
-                    "pdf_sha256",
-                    &hex::encode(ring::digest::digest(&ring::digest::SHA256, &pdf)),
-                ),
-                ("seal_code", &seal.code),
-                ("type", &row.type_code),
-            ],
-        },
+        &row,
+        &department.uscc,
+        &seal.code,
+        &record,
+        &pdf,
+        None,
     )
     .await?;
     tx.commit().await?;
@@ -360,39 +295,38 @@ pub async fn issue(
     })
 }
 
-/// The rows printed on the certificate: holder, then the type's fields, then validity.
-fn certificate_rows(
-    definition: &LicenseTypeDefinition,
-    claims: &LicenseClaims,
-    holder: &Holder,
-    values: &[(String, String)],
-) -> Vec<(String, Option<String>, String)> {
-    let mut rows = vec![
-        (
-            "持证主体".to_string(),
-            Some("Holder".to_string()),
-            claims.holder_name.clone(),
-        ),
-        (
-            "证件号码".to_string(),
-            Some("Holder ID".to_string()),
-            holder.id.clone(),
-        ),
+/// Logs a license version (transparency log, RFC 9162 leaf): the record is
+/// the artefact; the PDF's SHA-256, the seal code, the type and the version
+/// it supersedes (if any) are details.
+pub(crate) async fn log_issued(
+    tx: &mut store::Connection,
+    row: &LicenseRow,
+    department_uscc: &str,
+    seal_code: &str,
+    record: &[u8],
+    pdf: &[u8],
+    supersedes: Option<&str>,
+) -> Result<(), ActionError> {
+    let pdf_sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, pdf));
+    let mut details = vec![
+        ("pdf_sha256", pdf_sha256.as_str()),
+        ("seal_code", seal_code),
     ];
-    for (key, value) in values {
-        if let Some(f) = definition.fields.iter().find(|f| &f.key == key) {
-            rows.push((f.label_zh.clone(), Some(f.label_en.clone()), value.clone()));
-        }
+    if let Some(old) = supersedes {
+        details.push(("supersedes", old));
     }
-    let date = |t: OffsetDateTime| {
-        let d = t.to_offset(time::macros::offset!(+8)).date();
-        format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
-    };
-    let validity = match (claims.valid_from, claims.expires_at) {
-        (Some(from), Some(until)) => format!("{}至{}", date(from), date(until)),
-        (Some(from), None) => format!("{}至长期", date(from)),
-        _ => "长期".into(),
-    };
-    rows.push(("有效期限".into(), Some("Validity".into()), validity));
-    rows
+    details.push(("type", &row.type_code));
+    crate::transparency::record(
+        tx,
+        crate::transparency::Event {
+            kind: crate::log::EntryKind::LicenseIssued,
+            subject_id: &row.id,
+            department_uscc: Some(department_uscc),
+            artefact: record,
+            actor: &row.actor,
+            details: &details,
+        },
+    )
+    .await?;
+    Ok(())
 }

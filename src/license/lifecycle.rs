@@ -1,6 +1,10 @@
 //! A license's life after issue (证照状态管理): valid ⇄ suspended (暂停),
-//! valid/suspended → revoked (吊销/注销, terminal, with a reason), and expiry
-//! (过期), which is not stored but follows from the end of validity. Every
+//! valid/suspended → revoked (吊销/注销, terminal, with a reason), valid →
+//! superseded (已换发, terminal: a renewal or amendment made a new version,
+//! see [`super::versions`]), and expiry (过期), which is not stored but
+//! follows from the end of validity: a valid license past `valid_until` is
+//! shown as expired everywhere, cannot be suspended or reinstated, and can
+//! be renewed. Every
 //! change is logged (transparency log, RFC 9162 leaf) in the transaction that
 //! makes it, and the signed status snapshot ([`super::snapshot`]) is
 //! re-published afterwards.
@@ -24,6 +28,8 @@ pub const VALID: &str = "valid";
 pub const SUSPENDED: &str = "suspended";
 /// Stored status: revoked (terminal).
 pub const REVOKED: &str = "revoked";
+/// Stored status: replaced by a newer version (terminal).
+pub const SUPERSEDED: &str = "superseded";
 /// Shown status of a valid license past its end of validity.
 pub const EXPIRED: &str = "expired";
 
@@ -52,6 +58,12 @@ pub struct LicenseLinks {
     pub qr_png: String,
     /// The QR code, SVG.
     pub qr_svg: String,
+    /// The version this one replaced, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<String>,
+    /// The version that replaced this one, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
 }
 
 /// A license as the API shows it.
@@ -59,7 +71,8 @@ pub struct LicenseLinks {
 pub struct LicenseView {
     /// The GB/T 36904 identifier.
     pub id: String,
-    /// `valid`, `suspended`, `revoked` or `expired`.
+    /// `valid`, `suspended`, `revoked`, `superseded` (a newer version
+    /// replaced it: see `superseded_by`) or `expired` (past `valid_until`).
     pub status: String,
     /// Why it was suspended or revoked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +98,14 @@ pub struct LicenseView {
     pub valid_until: Option<String>,
     /// Time of issue, RFC 3339.
     pub issued_at: String,
+    /// The version (GB/T 36904 identifier part): 1 at issue, + 1 per renewal or amendment.
+    pub version: u16,
+    /// The identifier of the version this one replaced (renewal or amendment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<String>,
+    /// The identifier of the version that replaced this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
     /// Links.
     pub links: LicenseLinks,
 }
@@ -103,7 +124,9 @@ pub fn definition(row: &LicenseTypeRow) -> Result<LicenseTypeDefinition, ActionE
     })
 }
 
-fn shown_status(row: &LicenseRow, now: i64) -> &str {
+/// The status as shown: the stored one, except that a valid license past
+/// its end of validity is expired.
+pub fn shown_status(row: &LicenseRow, now: i64) -> &str {
     match row.valid_until {
         Some(until) if row.status == VALID && until < now => EXPIRED,
         _ => &row.status,
@@ -118,6 +141,12 @@ pub async fn view(conn: &mut Connection, row: LicenseRow) -> Result<LicenseView,
     let values: Vec<(String, String)> =
         serde_json::from_str(&row.fields_json).map_err(ActionError::internal)?;
     let base = format!("/v1/licenses/{}", row.id);
+    let version = row
+        .id
+        .parse::<super::identifier::LicenseId>()
+        .map_err(ActionError::internal)?
+        .version();
+    let link = |id: &Option<String>| id.as_ref().map(|id| format!("/v1/licenses/{id}"));
     Ok(LicenseView {
         status: shown_status(&row, store::now_unix()).to_string(),
         links: LicenseLinks {
@@ -126,7 +155,12 @@ pub async fn view(conn: &mut Connection, row: LicenseRow) -> Result<LicenseView,
             qr_png: format!("{base}/qr.png"),
             qr_svg: format!("{base}/qr.svg"),
             this: base,
+            supersedes: link(&row.supersedes),
+            superseded_by: link(&row.superseded_by),
         },
+        version,
+        supersedes: row.supersedes,
+        superseded_by: row.superseded_by,
         id: row.id,
         status_reason: row.status_reason,
         type_code: row.type_code,
@@ -273,8 +307,10 @@ pub async fn snapshot(
     let mut conn = db.pool.acquire().await?;
     let revoked = store::licenses::ids_with_status(&mut conn, REVOKED).await?;
     let suspended = store::licenses::ids_with_status(&mut conn, SUSPENDED).await?;
+    let superseded = store::licenses::superseded_pairs(&mut conn).await?;
     drop(conn);
-    let snapshot = StatusSnapshot::new(revoked, suspended, OffsetDateTime::now_utc());
+    let snapshot = StatusSnapshot::new(revoked, suspended, OffsetDateTime::now_utc())
+        .with_superseded(superseded);
     let cose = snapshot
         .sign(
             &*authority.issuing.signer,

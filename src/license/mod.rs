@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod certificate_pdf;
 pub mod claims;
+pub mod forms;
 pub mod identifier;
 pub mod import;
 pub mod issue;
@@ -14,3 +15,4 @@ pub mod snapshot;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod types;
+pub mod versions;

@@ -1,5 +1,6 @@
-//! The license status snapshot (证照状态快照): the identifiers of every revoked
-//! and suspended license, with this-update and next-update, signed so that
+//! The license status snapshot (证照状态快照): the identifiers of every revoked,
+//! suspended and superseded license (the latter with the identifier of the
+//! version that replaced it), with this-update and next-update, signed so that
 //! an offline verifier can trust it and say how fresh it is — the license
 //! counterpart of a CRL (RFC 5280 §5.1.2.4–5 thisUpdate/nextUpdate).
 //!
@@ -12,10 +13,18 @@
 //!
 //! | key | value |
 //! |-----|-------|
-//! | `"r"`  | array of revoked license identifiers, sorted |
+//! | `"r"`  | array of the identifiers that are no longer valid for good — revoked *and* superseded — sorted |
 //! | `"s"`  | array of suspended license identifiers, sorted |
 //! | `"nu"` | next-update, NumericDate |
+//! | `"sp"` | array of `[old identifier, new identifier]` pairs of superseded versions (换发/变更), sorted by the old one |
 //! | `"tu"` | this-update, NumericDate |
+//!
+//! `"sp"` was added after the first three fields; superseded identifiers are
+//! listed in `"r"` as well, so a verifier that predates `"sp"` (and ignores
+//! it, as unknown keys may be) still refuses an old version instead of
+//! passing it. A current verifier tells the two apart: an identifier in
+//! `"sp"` is superseded, one only in `"r"` is revoked. The JSON form keeps
+//! them apart too (`revoked` lists only revoked licenses).
 //!
 //! Published as `certs/license-status.cose` (the bytes) and
 //! `certs/license-status.json` (the same content for people, with the COSE
@@ -33,6 +42,15 @@ use crate::keystore::{KeyAlgorithm, SignError, Signer};
 /// How long a snapshot is current.
 pub const VALIDITY: Duration = Duration::hours(24);
 
+/// A superseded version and the version that replaced it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+pub struct Superseded {
+    /// The old version's identifier.
+    pub id: String,
+    /// The identifier of the version that replaced it.
+    pub superseded_by: String,
+}
+
 /// A status snapshot before signing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StatusSnapshot {
@@ -40,6 +58,8 @@ pub struct StatusSnapshot {
     pub revoked: Vec<String>,
     /// Identifiers of suspended licenses, sorted.
     pub suspended: Vec<String>,
+    /// Superseded versions and their successors, sorted by the old identifier.
+    pub superseded: Vec<Superseded>,
     /// When it was made, Unix seconds.
     pub this_update: i64,
     /// When a new one is due at the latest, Unix seconds.
@@ -66,20 +86,53 @@ impl StatusSnapshot {
         StatusSnapshot {
             revoked,
             suspended,
+            superseded: Vec::new(),
             this_update: now.unix_timestamp(),
             next_update: (now + VALIDITY).unix_timestamp(),
         }
     }
 
+    /// The same snapshot listing `superseded` as (old, new) identifier pairs.
+    pub fn with_superseded(mut self, superseded: Vec<(String, String)>) -> Self {
+        self.superseded = superseded
+            .into_iter()
+            .map(|(id, superseded_by)| Superseded { id, superseded_by })
+            .collect();
+        self.superseded.sort();
+        self
+    }
+
     /// The CBOR payload described in the module documentation.
     pub fn to_cbor(&self) -> Result<Vec<u8>, SnapshotError> {
-        let ids = |v: &[String]| Value::Array(v.iter().map(|s| Value::Text(s.clone())).collect());
+        let text = |s: &String| Value::Text(s.clone());
+        let mut no_longer_valid: Vec<&String> = self
+            .revoked
+            .iter()
+            .chain(self.superseded.iter().map(|s| &s.id))
+            .collect();
+        no_longer_valid.sort();
+        no_longer_valid.dedup();
         let map = Value::Map(vec![
-            (Value::Text("r".into()), ids(&self.revoked)),
-            (Value::Text("s".into()), ids(&self.suspended)),
+            (
+                Value::Text("r".into()),
+                Value::Array(no_longer_valid.into_iter().map(text).collect()),
+            ),
+            (
+                Value::Text("s".into()),
+                Value::Array(self.suspended.iter().map(text).collect()),
+            ),
             (
                 Value::Text("nu".into()),
                 Value::Integer(self.next_update.into()),
+            ),
+            (
+                Value::Text("sp".into()),
+                Value::Array(
+                    self.superseded
+                        .iter()
+                        .map(|s| Value::Array(vec![text(&s.id), text(&s.superseded_by)]))
+                        .collect(),
+                ),
             ),
             (
                 Value::Text("tu".into()),
@@ -131,8 +184,13 @@ mod tests {
         assert_eq!(s.revoked, ["a", "b"]);
         assert_eq!(s.next_update - s.this_update, 86_400);
         let cbor = s.to_cbor().unwrap();
-        // {"r": ["a","b"], "s": ["c"], "nu": …, "tu": …}: keys in RFC 8949 §4.2.1 order.
-        assert_eq!(&cbor[..4], &[0xa4, 0x61, b'r', 0x82]);
+        // {"r": ["a","b"], "s": ["c"], "nu": …, "sp": [], "tu": …}: keys in RFC 8949 §4.2.1 order.
+        assert_eq!(&cbor[..4], &[0xa5, 0x61, b'r', 0x82]);
+        let keys: Vec<String> = match ciborium::from_reader::<Value, _>(&cbor[..]).unwrap() {
+            Value::Map(m) => m.into_iter().map(|(k, _)| k.into_text().unwrap()).collect(),
+            _ => panic!("not a map"),
+        };
+        assert_eq!(keys, ["r", "s", "nu", "sp", "tu"]);
         let (signer, cert) = testkit::seal();
         let cose = s.sign(&*signer, &cert).unwrap();
         assert_eq!(cose[0], 0xd2, "tagged COSE_Sign1");
@@ -153,5 +211,42 @@ mod tests {
                 .verify_signature(b"", |sig, tbs| key.verify(tbs, sig))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn superseded_versions_are_pairs_and_also_no_longer_valid_for_old_verifiers() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let s = StatusSnapshot::new(vec!["b.001".into()], vec![], now).with_superseded(vec![
+            ("c.001".into(), "c.002".into()),
+            ("a.001".into(), "a.002".into()),
+        ]);
+        assert_eq!(s.revoked, ["b.001"], "the JSON form keeps revoked apart");
+        assert_eq!(s.superseded[0].id, "a.001");
+        let Value::Map(map) = ciborium::from_reader::<Value, _>(&s.to_cbor().unwrap()[..]).unwrap()
+        else {
+            panic!("not a map")
+        };
+        let get = |k: &str| {
+            map.iter()
+                .find(|(key, _)| key.as_text() == Some(k))
+                .unwrap()
+                .1
+                .clone()
+        };
+        let texts = |v: Value| -> Vec<String> {
+            v.into_array()
+                .unwrap()
+                .into_iter()
+                .map(|t| t.into_text().unwrap())
+                .collect()
+        };
+        assert_eq!(texts(get("r")), ["a.001", "b.001", "c.001"]);
+        let pairs: Vec<Vec<String>> = get("sp")
+            .into_array()
+            .unwrap()
+            .into_iter()
+            .map(texts)
+            .collect();
+        assert_eq!(pairs, [["a.001", "a.002"], ["c.001", "c.002"]]);
     }
 }

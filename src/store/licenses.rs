@@ -130,9 +130,13 @@ pub struct LicenseRow {
     pub idempotency_key: Option<String>,
     /// SHA-256 of the request, to refuse a reused key with another body.
     pub request_sha256: String,
+    /// The version this one replaces (renewal or amendment), if any.
+    pub supersedes: Option<String>,
+    /// The version that replaced this one (status `superseded`), if any.
+    pub superseded_by: Option<String>,
 }
 
-const COLUMNS: &str = "id, type_code, department_id, seal_id, holder_name, holder_id_type, holder_id, fields_json, status, status_reason, valid_from, valid_until, issued_at, updated_at, actor, idempotency_key, request_sha256";
+const COLUMNS: &str = "id, type_code, department_id, seal_id, holder_name, holder_id_type, holder_id, fields_json, status, status_reason, valid_from, valid_until, issued_at, updated_at, actor, idempotency_key, request_sha256, supersedes, superseded_by";
 
 /// Stores an issued license with its record and PDF.
 pub async fn insert(
@@ -142,8 +146,8 @@ pub async fn insert(
     pdf: &[u8],
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO licenses (id, type_code, department_id, seal_id, holder_name, holder_id_type, holder_id, fields_json, status, status_reason, valid_from, valid_until, issued_at, updated_at, actor, idempotency_key, request_sha256, record, pdf) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        "INSERT INTO licenses (id, type_code, department_id, seal_id, holder_name, holder_id_type, holder_id, fields_json, status, status_reason, valid_from, valid_until, issued_at, updated_at, actor, idempotency_key, request_sha256, supersedes, superseded_by, record, pdf) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(&l.id)
     .bind(&l.type_code)
@@ -162,12 +166,47 @@ pub async fn insert(
     .bind(&l.actor)
     .bind(&l.idempotency_key)
     .bind(&l.request_sha256)
+    .bind(&l.supersedes)
+    .bind(&l.superseded_by)
     .bind(record)
     .bind(pdf)
     .execute(conn)
     .await
     .map_err(|e| StoreError::duplicate_as(e, "idempotency key"))?;
     Ok(())
+}
+
+/// Marks `id` superseded by `by`, if its stored status is still one of
+/// `from` (checked in the same statement, so two concurrent new versions of
+/// one license cannot both succeed: the second finds 0 rows). Returns
+/// whether the row changed.
+pub async fn supersede(
+    conn: &mut Connection,
+    id: &str,
+    by: &str,
+    from: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE licenses SET status = 'superseded', superseded_by = $1, updated_at = $2 \
+         WHERE id = $3 AND status = $4 AND superseded_by IS NULL",
+    )
+    .bind(by)
+    .bind(now)
+    .bind(id)
+    .bind(from)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every superseded license with its successor, sorted by identifier.
+pub async fn superseded_pairs(conn: &mut Connection) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, superseded_by FROM licenses WHERE status = 'superseded' AND superseded_by IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Loads a license.

@@ -11,6 +11,7 @@
 //! | a seal certificate of the bundle has the `kid` (EN 319 102-1 §5.2.2) | INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND |
 //! | the ES256 signature verifies with one of them (RFC 9052 §4.4) | TOTAL-FAILED / SIG_CRYPTO_FAILURE |
 //! | seal certificate chain to the root with the CRLs, at issued-at (RFC 5280 §6, EN 319 102-1 §5.2.6) | revoked before issue: TOTAL-FAILED / REVOKED; expired or not yet valid at issue: TOTAL-FAILED / EXPIRED, NOT_YET_VALID; no path: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND; constraints: INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE; CRL missing or expired: INDETERMINATE / TRY_LATER |
+//! | the snapshot lists the license as superseded by a newer version (renewal, amendment) | TOTAL-FAILED / REVOKED, with a finding naming the new version |
 //! | the snapshot lists the license as revoked, or the record says revoked | TOTAL-FAILED / REVOKED |
 //! | validation time past `exp` | TOTAL-FAILED / EXPIRED |
 //! | validation time before `nbf`, or issued after the validation time | TOTAL-FAILED / NOT_YET_VALID |
@@ -19,7 +20,10 @@
 //! | the snapshot lists the license as suspended | INDETERMINATE / TRY_LATER (EN 319 102-1 treats a suspended certificate so: the status may change) |
 //!
 //! Revocation is terminal, so a revoked license is TOTAL-FAILED even with a
-//! stale snapshot. A seal certificate revoked *after* the license was issued
+//! stale snapshot. So is supersession: EN 319 102-1 has no sub-indication
+//! for "replaced", and a superseded version is withdrawn by its issuer just
+//! as a revoked one is (the snapshot lists it in `"r"` too), so it is
+//! REVOKED, and the finding and the report's `superseded_by` say by what. A seal certificate revoked *after* the license was issued
 //! does not invalidate it (the license's own status is in the snapshot); the
 //! report says so. The issued-at time is the signer's claim, not a proof of
 //! existence: that is why the license status snapshot, signed by the CA, is
@@ -87,7 +91,18 @@ pub fn verify_license_record(cose: &[u8], store: &TrustStore, options: &LicenseO
         signer = chain::signer_of(seal);
         check_chain(seal, claims, store, options, &mut check);
         let status = check_status(seal, claims, store, options, &mut check);
-        license = Some(license_report(claims, status, record.kid()));
+        let mut report = license_report(claims, status, record.kid());
+        if status == LicenseStatus::Superseded
+            && let Some(snapshot) = store.license_status().verified()
+        {
+            let id = claims.license_id.as_str();
+            report.superseded_by = snapshot.superseded_by(id).map(str::to_string);
+            let current = snapshot.current_version(id);
+            if Some(current) != report.superseded_by.as_deref() {
+                report.current_version = Some(current.to_string());
+            }
+        }
+        license = Some(report);
     }
     let (indication, sub_indication) = check.verdict();
     let report = SignatureReport {
@@ -285,6 +300,21 @@ fn check_status(
         }
     };
     let listed = snapshot.map(|s| s.status_of(id));
+    if let (Some(snapshot), Some(ListedStatus::Superseded)) = (snapshot, listed) {
+        let by = snapshot.superseded_by(id).unwrap_or_default();
+        let current = snapshot.current_version(id);
+        let newest = if current == by {
+            String::new()
+        } else {
+            format!("; the current version is {current}")
+        };
+        check.fail(
+            TotalFailed,
+            SubIndication::Revoked,
+            format!("license {id} is superseded by {by} (已被新版本取代){newest}"),
+        );
+        return LicenseStatus::Superseded;
+    }
     if listed == Some(ListedStatus::Revoked) || claims.status == StatusAtIssue::Revoked {
         check.fail(
             TotalFailed,
@@ -390,6 +420,8 @@ fn license_report(claims: &LicenseClaims, status: LicenseStatus, kid: &[u8]) -> 
         expires_at: claims.expires_at.map(rfc3339),
         status_at_issue: claims.status.as_str().into(),
         status,
+        superseded_by: None,
+        current_version: None,
         fields: claims
             .fields
             .iter()

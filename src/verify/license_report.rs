@@ -11,7 +11,8 @@
 //!   "issuer": "91350100M000100Y43", "issuer_name": "…", "seal_code": "…",
 //!   "issued_at": "…", "valid_from": "…", "expires_at": null,
 //!   "status_at_issue": "valid",
-//!   "status": "valid" | "suspended" | "revoked" | "expired" | "not_yet_valid" | "unknown",
+//!   "status": "valid" | "suspended" | "revoked" | "superseded" | "expired" | "not_yet_valid" | "unknown",
+//!   "superseded_by": null | "1.2.156.3005.2.…002.…", "current_version": null | "…",
 //!   "fields": [{"code": "name", "value": "…"}, …],
 //!   "kid": "0011223344556677"
 //! },
@@ -43,6 +44,8 @@ pub enum LicenseStatus {
     Suspended,
     /// 吊销/注销: listed as revoked (or signed as revoked).
     Revoked,
+    /// 已换发: replaced by a newer version (renewal or amendment); no longer valid.
+    Superseded,
     /// 过期: past its end of validity.
     Expired,
     /// 未生效: before its start of validity.
@@ -58,6 +61,7 @@ impl LicenseStatus {
             LicenseStatus::Valid => "valid",
             LicenseStatus::Suspended => "suspended",
             LicenseStatus::Revoked => "revoked",
+            LicenseStatus::Superseded => "superseded",
             LicenseStatus::Expired => "expired",
             LicenseStatus::NotYetValid => "not_yet_valid",
             LicenseStatus::Unknown => "unknown",
@@ -70,6 +74,7 @@ impl LicenseStatus {
             LicenseStatus::Valid => "有效 valid",
             LicenseStatus::Suspended => "暂停 suspended",
             LicenseStatus::Revoked => "已吊销/注销 revoked",
+            LicenseStatus::Superseded => "已被新版本取代 superseded",
             LicenseStatus::Expired => "已过期 expired",
             LicenseStatus::NotYetValid => "未生效 not yet valid",
             LicenseStatus::Unknown => "状态未知 status unknown",
@@ -107,6 +112,12 @@ pub struct LicenseReport {
     pub status_at_issue: String,
     /// The status concluded at the validation time.
     pub status: LicenseStatus,
+    /// The version that replaced this one, when `status` is `superseded`.
+    #[serde(default)]
+    pub superseded_by: Option<String>,
+    /// The newest version the snapshot knows, when it differs from `superseded_by`.
+    #[serde(default)]
+    pub current_version: Option<String>,
     /// The summary fields, in display order.
     pub fields: Vec<LicenseField>,
     /// The record's key identifier, hex.

@@ -18,6 +18,12 @@ pub fn license_lines(l: &LicenseReport) -> String {
         l.valid_from.as_deref().unwrap_or("—"),
         l.expires_at.as_deref().unwrap_or("长期 long-term"),
     );
+    if let Some(by) = &l.superseded_by {
+        out.push_str(&format!("  已换发 Superseded by: {by}\n"));
+    }
+    if let Some(current) = &l.current_version {
+        out.push_str(&format!("  现行版本 Current version: {current}\n"));
+    }
     for f in &l.fields {
         out.push_str(&format!("  {}: {}\n", f.code, f.value));
     }

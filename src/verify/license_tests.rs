@@ -179,6 +179,73 @@ fn a_genuine_license_passes_with_its_claims_and_freshness() {
 }
 
 #[test]
+fn a_superseded_version_is_revoked_and_names_its_successors() {
+    let p = pki();
+    let c = claims(&p);
+    let id = c.license_id.as_str().to_string();
+    let version = |v: u16| {
+        let l = &c.license_id;
+        crate::license::identifier::LicenseId::new(
+            l.type_code(),
+            l.issuer(),
+            l.serial().parse().unwrap(),
+            v,
+        )
+        .unwrap()
+        .to_string()
+    };
+    let (v2, v3) = (version(2), version(3));
+    let snapshot = StatusSnapshot::new(vec![], vec![], OffsetDateTime::now_utc())
+        .with_superseded(vec![(id.clone(), v2.clone()), (v2.clone(), v3.clone())]);
+    let store = p.store(None, &snapshot);
+    let record = p.record(&c);
+    for options in [
+        LicenseOptions::now(),
+        // Terminal, like a revocation: a stale snapshot does not soften it.
+        LicenseOptions {
+            at: OffsetDateTime::now_utc() + Duration::days(2),
+            allow_stale: false,
+        },
+    ] {
+        let r = verify_license_record(&record, &store, &options);
+        assert_eq!(
+            verdict(&r),
+            (Indication::TotalFailed, Some(SubIndication::Revoked)),
+            "{}",
+            r.summary()
+        );
+        let l = r.license.as_ref().unwrap();
+        assert_eq!(l.status, LicenseStatus::Superseded);
+        assert_eq!(l.superseded_by.as_deref(), Some(v2.as_str()));
+        assert_eq!(l.current_version.as_deref(), Some(v3.as_str()));
+        assert!(
+            r.signatures[0]
+                .findings
+                .iter()
+                .any(|f| f.starts_with('✗') && f.contains(&format!("superseded by {v2}"))),
+            "{:?}",
+            r.signatures[0].findings
+        );
+        assert!(r.summary().contains(&v3), "{}", r.summary());
+    }
+    // The successor itself is not listed: it passes.
+    let mut newer = claims(&p);
+    newer.license_id = v3.parse().unwrap();
+    let r = verify_license_record(&p.record(&newer), &store, &LicenseOptions::now());
+    assert_eq!(
+        verdict(&r),
+        (Indication::TotalPassed, None),
+        "{}",
+        r.summary()
+    );
+    let freshness = r.revocation_data.unwrap().license_status.unwrap();
+    assert_eq!(
+        freshness.revoked, 0,
+        "superseded versions are not counted as revoked"
+    );
+}
+
+#[test]
 fn revoked_suspended_expired_and_stale() {
     let p = pki();
     let c = claims(&p);

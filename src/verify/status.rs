@@ -24,10 +24,14 @@ pub const MAX_SNAPSHOT_BYTES: usize = 128 * 1024 * 1024;
 /// A verified license status snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LicenseStatusSnapshot {
-    /// Identifiers of revoked licenses, sorted.
+    /// Identifiers of revoked licenses, sorted (superseded ones, which the
+    /// payload's `"r"` lists too, are taken out into `superseded`).
     pub revoked: Vec<String>,
     /// Identifiers of suspended licenses, sorted.
     pub suspended: Vec<String>,
+    /// Superseded versions as (old, new) identifier pairs, sorted by the old
+    /// one; empty for a snapshot made before versions existed.
+    pub superseded: Vec<(String, String)>,
     /// this-update.
     pub this_update: OffsetDateTime,
     /// next-update.
@@ -45,19 +49,48 @@ pub enum ListedStatus {
     Suspended,
     /// Listed as revoked (吊销/注销).
     Revoked,
+    /// Listed as superseded by a newer version (已换发); see
+    /// [`LicenseStatusSnapshot::superseded_by`].
+    Superseded,
 }
+
+/// Longest chain of versions followed (a license has at most 999 versions).
+const MAX_VERSIONS: usize = 999;
 
 impl LicenseStatusSnapshot {
     /// What the snapshot says of `license_id`.
     pub fn status_of(&self, license_id: &str) -> ListedStatus {
         let listed = |v: &[String]| v.binary_search_by(|x| x.as_str().cmp(license_id)).is_ok();
-        if listed(&self.revoked) {
+        if self.superseded_by(license_id).is_some() {
+            ListedStatus::Superseded
+        } else if listed(&self.revoked) {
             ListedStatus::Revoked
         } else if listed(&self.suspended) {
             ListedStatus::Suspended
         } else {
             ListedStatus::NotListed
         }
+    }
+
+    /// The version that directly replaced `license_id`, if it was superseded.
+    pub fn superseded_by(&self, license_id: &str) -> Option<&str> {
+        self.superseded
+            .binary_search_by(|(old, _)| old.as_str().cmp(license_id))
+            .ok()
+            .map(|i| self.superseded[i].1.as_str())
+    }
+
+    /// The newest version reached from `license_id` by following
+    /// replacements (itself if it was not superseded).
+    pub fn current_version<'a>(&'a self, license_id: &'a str) -> &'a str {
+        let mut current = license_id;
+        for _ in 0..MAX_VERSIONS {
+            match self.superseded_by(current) {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        current
     }
 }
 
@@ -173,7 +206,8 @@ fn parse_all(ders: &[Vec<u8>]) -> Vec<X509Certificate<'_>> {
         .collect()
 }
 
-/// The CBOR payload: `{"r": [..], "s": [..], "nu": int, "tu": int}`.
+/// The CBOR payload: `{"r": [..], "s": [..], "nu": int, "sp": [[old, new], ..], "tu": int}`
+/// (`"sp"` optional: snapshots made before license versions lack it).
 fn parse_payload(payload: &[u8]) -> Result<LicenseStatusSnapshot, String> {
     let value: Value =
         ciborium::from_reader(payload).map_err(|e| format!("snapshot payload: {e}"))?;
@@ -206,9 +240,34 @@ fn parse_payload(payload: &[u8]) -> Result<LicenseStatusSnapshot, String> {
             .ok_or_else(|| format!("{key:?} is not an integer"))?;
         OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| format!("{key:?}: {e}"))
     };
+    let mut superseded = match entries.iter().find(|(k, _)| k.as_text() == Some("sp")) {
+        None => Vec::new(),
+        Some((_, Value::Array(items))) => items
+            .iter()
+            .map(|pair| match pair.as_array().map(Vec::as_slice) {
+                Some([Value::Text(old), Value::Text(new)]) => Some((old.clone(), new.clone())),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or("\"sp\" holds something else than [old, new] identifier pairs")?,
+        Some(_) => return Err("\"sp\" is not an array".into()),
+    };
+    superseded.sort();
+    if superseded.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err("\"sp\" names two successors for one version".into());
+    }
+    let revoked = ids("r")?
+        .into_iter()
+        .filter(|id| {
+            superseded
+                .binary_search_by(|(old, _)| old.as_str().cmp(id))
+                .is_err()
+        })
+        .collect();
     let snapshot = LicenseStatusSnapshot {
-        revoked: ids("r")?,
+        revoked,
         suspended: ids("s")?,
+        superseded,
         this_update: time("tu")?,
         next_update: time("nu")?,
         signer: Vec::new(),

@@ -122,7 +122,13 @@ async fn build(state: &AppState, payload: &str) -> anyhow::Result<LicensePage> {
                 stale: s.stale,
             })
         });
+    let superseded_by = report.license.as_ref().filter(|_| verified).and_then(|l| {
+        l.superseded_by
+            .clone()
+            .map(|by| (by, l.current_version.clone()))
+    });
     Ok(LicensePage {
+        superseded_by,
         verdict: verdict_of(&report, verified),
         reasons: reasons(&report),
         claims,
@@ -144,6 +150,7 @@ fn verdict_of(report: &Report, verified: bool) -> Verdict {
         (LicenseStatus::Valid, Indication::TotalPassed) => Verdict::Valid,
         (LicenseStatus::Revoked, _) => Verdict::Revoked,
         (LicenseStatus::Suspended, _) => Verdict::Suspended,
+        (LicenseStatus::Superseded, _) => Verdict::Superseded,
         (LicenseStatus::Expired | LicenseStatus::NotYetValid, _) => Verdict::Expired,
         (LicenseStatus::Unknown | LicenseStatus::Valid, _) => Verdict::TryLater,
     }

@@ -21,6 +21,8 @@ pub enum Verdict {
     Revoked,
     /// Genuine, but suspended by its issuer.
     Suspended,
+    /// Genuine, but replaced by a newer version (renewed or amended, 已换发).
+    Superseded,
     /// Genuine, but past its end of validity (or not yet valid).
     Expired,
     /// Forged, altered, signed by an unknown seal, or not a license at all.
@@ -33,7 +35,9 @@ impl Verdict {
     fn tone(self) -> Tone {
         match self {
             Verdict::Valid => Tone::Good,
-            Verdict::Suspended | Verdict::Expired | Verdict::TryLater => Tone::Warn,
+            Verdict::Suspended | Verdict::Superseded | Verdict::Expired | Verdict::TryLater => {
+                Tone::Warn
+            }
             Verdict::Revoked | Verdict::NotGenuine => Tone::Bad,
         }
     }
@@ -44,6 +48,9 @@ impl Verdict {
             Verdict::Valid => lang.pick("真实有效", "Genuine and valid"),
             Verdict::Revoked => lang.pick("已吊销", "Revoked"),
             Verdict::Suspended => lang.pick("已暂停", "Suspended"),
+            Verdict::Superseded => {
+                lang.pick("已换发·已被新版本取代", "Superseded by a new version")
+            }
             Verdict::Expired => lang.pick("已过期", "Expired"),
             Verdict::NotGenuine => lang.pick("无法验证·非真实", "Not genuine — cannot verify"),
             Verdict::TryLater => lang.pick("暂时无法确认状态", "Status cannot be confirmed now"),
@@ -63,6 +70,10 @@ impl Verdict {
             Verdict::Suspended => lang.pick(
                 "该证照为真实签发，但目前已被发证机关暂停。",
                 "Genuinely issued, but currently suspended by the issuing department.",
+            ),
+            Verdict::Superseded => lang.pick(
+                "该证照为真实签发，但已被新版本取代（已换发），本版本不再有效，请以新版本为准。",
+                "Genuinely issued, but replaced by a new version (renewed or amended): this version is no longer valid; rely on the new one.",
             ),
             Verdict::Expired => lang.pick(
                 "该证照为真实签发，但不在有效期内。",
@@ -123,6 +134,9 @@ pub struct LicensePage {
     pub seal_name: Option<String>,
     /// The license status snapshot used, as the engine reports it.
     pub snapshot: Option<Freshness>,
+    /// The version that replaced this one, and the newest version if it is
+    /// another, when the verdict is [`Verdict::Superseded`].
+    pub superseded_by: Option<(String, Option<String>)>,
     /// The validation time.
     pub now: OffsetDateTime,
 }
@@ -170,6 +184,15 @@ impl LicensePage {
             self.verdict.headline(lang),
             self.verdict.explanation(lang),
         );
+        if let Some((by, current)) = &self.superseded_by {
+            let mut items = vec![(lang.pick("新版本证照编号", "New version"), by.clone())];
+            if let Some(current) = current {
+                items.push((lang.pick("现行版本", "Current version"), current.clone()));
+            }
+            body.push_str("<div class=\"card\" id=\"successor\">");
+            body.push_str(&rows(items));
+            body.push_str("</div>");
+        }
         if !self.reasons.is_empty() {
             body.push_str("<div class=\"card\" id=\"reasons\"><ul>");
             for r in &self.reasons {
