@@ -7,7 +7,7 @@
 //! Skipped with a `SKIPPED` message when `/usr/bin/chromium` is missing,
 //! unless `GOVSEAL_INTEROP=require`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! The foundation over HTTP: departments, API clients, the PKI, CRLs, errors.
 
-mod common;
+use crate::common;
 
 use common::{expect_error, random_uscc, spawn_app, spawn_app_in};
 use serde_json::{Value, json};

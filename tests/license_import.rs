@@ -2,7 +2,7 @@
 //! server's database; good rows are issued and fetchable over HTTP, bad rows
 //! are reported with their line numbers, and a re-run issues nothing twice.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, random_uscc, spawn_app};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! against a copy of the trust bundle; and `POST /v1/verify` with a record
 //! and a QR text.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

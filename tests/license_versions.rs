@@ -5,7 +5,7 @@
 //! and names the new version, the citizen page says 已换发; every refusal
 //! (409/422/403), idempotent replay, and automatic expiry.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! zbar via check-qr.sh, qpdf/pdfsig/pyHanko via check-pdf.sh), every
 //! validation error, the lifecycle and the signed status snapshot.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, expect_error, interop, spawn_app};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! tlog-proof that the server handed out — and what happens when the proof
 //! is missing, belongs to another document, or the document was altered.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

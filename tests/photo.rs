@@ -6,7 +6,7 @@
 //! image with no QR code and a decompression bomb are not passed. zbar
 //! (check-qr.sh) reads the synthesized photo to the same text.
 
-mod common;
+use crate::common;
 
 use std::io::Cursor;
 use std::path::Path;

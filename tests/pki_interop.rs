@@ -1,7 +1,7 @@
 //! Every certificate govseal issues passes OpenSSL's strict chain check and
 //! pkilint's RFC 5280 lint (../shared/interop/check-cert.sh).
 
-mod common;
+use crate::common;
 
 use common::{interop, spawn_app};
 

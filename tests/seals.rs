@@ -1,6 +1,6 @@
 //! Seals over HTTP: creation with a seal certificate, scoping, lifecycle.
 
-mod common;
+use crate::common;
 
 use common::{expect_error, interop, spawn_app};
 use serde_json::{Value, json};

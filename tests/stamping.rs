@@ -1,7 +1,7 @@
 //! Stamping over HTTP, checked by tools we did not write (qpdf, pdfsig,
 //! pyHanko — ../shared/interop/check-pdf.sh — and OpenSSL for the TSA).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! consistency proofs checked with the offline verifier functions, concurrent
 //! appends, and `govseal log audit` against tampering.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

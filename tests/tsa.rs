@@ -1,6 +1,6 @@
 //! govseal's RFC 3161 time-stamping authority, checked with OpenSSL.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

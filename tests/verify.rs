@@ -2,7 +2,7 @@
 //! each attack class on PDF signatures (Mladenov et al., NDSS 2019; Mainka
 //! et al., NDSS 2021) does not. Also `govseal verify` exit codes.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

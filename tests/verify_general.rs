@@ -7,7 +7,7 @@
 //!   passes, while a B-B signature (no proof of existence) by the same
 //!   revoked seal does not.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

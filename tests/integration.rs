@@ -1,0 +1,23 @@
+//! All integration tests in one binary: one link of the whole stack instead
+//! of one per file (CI disk and build time). Each module is one area;
+//! run one with `cargo test --test integration <module>::`.
+
+mod common;
+
+mod browser;
+mod cli;
+mod foundation;
+mod license_import;
+mod license_verify;
+mod license_versions;
+mod licenses;
+mod logged;
+mod pdf_engine;
+mod photo;
+mod pki_interop;
+mod seals;
+mod stamping;
+mod transparency;
+mod tsa;
+mod verify;
+mod verify_general;
