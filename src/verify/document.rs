@@ -61,13 +61,10 @@ pub(super) fn duplicate_xref_entries(bytes: &[u8], eof: usize) -> Vec<u32> {
         return Vec::new();
     }
     let (mut seen, mut twice) = (std::collections::BTreeSet::new(), Vec::new());
-    loop {
-        let (Some(Ok(start)), Some(Ok(count))) = (
-            tokens.next().map(str::parse::<u32>),
-            tokens.next().map(str::parse::<u32>),
-        ) else {
-            break;
-        };
+    while let (Some(Ok(start)), Some(Ok(count))) = (
+        tokens.next().map(str::parse::<u32>),
+        tokens.next().map(str::parse::<u32>),
+    ) {
         for number in start..start.saturating_add(count) {
             if tokens.by_ref().take(3).count() < 3 {
                 return twice;
