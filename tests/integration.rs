@@ -20,4 +20,5 @@ mod stamping;
 mod transparency;
 mod tsa;
 mod verify;
+mod verify_cases;
 mod verify_general;

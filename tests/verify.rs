@@ -6,100 +6,13 @@ use crate::common;
 
 use std::process::Command;
 
-use common::stamping::{Department, department_with_seal, plain_pdf, stamp};
-use common::{TestApp, spawn_app};
-use govseal::verify::{Indication, Report, SubIndication, TrustStore, verify_pdf};
+use common::attacks::{append_update, check, find, sig, stamped, write};
+use common::spawn_app;
+use common::stamping::{department_with_seal, plain_pdf};
+use govseal::verify::{Indication, SubIndication, TrustStore, verify_pdf};
 use serde_json::Value;
 
 use time::OffsetDateTime;
-
-async fn stamped(app: &TestApp, dept: &Department, pdf: Vec<u8>, x: &str) -> Vec<u8> {
-    let r = stamp(
-        app,
-        &dept.token,
-        pdf,
-        &[
-            ("seal_id", &dept.seal_id),
-            ("page", "1"),
-            ("x", x),
-            ("y", "150"),
-        ],
-        None,
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    r.bytes().await.unwrap().to_vec()
-}
-
-fn check(app: &TestApp, pdf: &[u8]) -> Report {
-    let store = TrustStore::load(&app.certs()).expect("trust bundle");
-    verify_pdf(pdf, &store, OffsetDateTime::now_utc())
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> usize {
-    hay.windows(needle.len())
-        .position(|w| w == needle)
-        .expect("needle")
-}
-
-/// Appends an incremental update with the given raw objects (classic xref).
-fn append_update(pdf: &[u8], objects: &[(u32, String)]) -> Vec<u8> {
-    let doc = lopdf::Document::load_mem(pdf).unwrap();
-    let size = doc.trailer.get(b"Size").unwrap().as_i64().unwrap();
-    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
-    let at = pdf.windows(9).rposition(|w| w == b"startxref").unwrap() + 9;
-    let prev: String = String::from_utf8_lossy(&pdf[at..])
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let mut out = pdf.to_vec();
-    let mut xref = String::from("xref\n");
-    for (num, body) in objects {
-        xref.push_str(&format!("{num} 1\n{:010} 00000 n\r\n", out.len()));
-        out.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
-    }
-    let xref_at = out.len();
-    out.extend_from_slice(xref.as_bytes());
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {size} /Root {} {} R /Prev {prev} >>\nstartxref\n{xref_at}\n%%EOF\n",
-            root.0, root.1
-        )
-        .as_bytes(),
-    );
-    out
-}
-
-/// A minimal PDF object writer for the attack updates.
-fn write(o: &lopdf::Object) -> String {
-    use lopdf::Object::*;
-    match o {
-        Null => "null".into(),
-        Boolean(b) => b.to_string(),
-        Integer(i) => i.to_string(),
-        Real(r) => r.to_string(),
-        Name(n) => format!("/{}", std::string::String::from_utf8_lossy(n)),
-        String(s, _) => format!("<{}>", hex::encode(s)),
-        Reference((n, g)) => format!("{n} {g} R"),
-        Array(a) => format!("[{}]", a.iter().map(write).collect::<Vec<_>>().join(" ")),
-        Dictionary(d) => format!(
-            "<< {} >>",
-            d.iter()
-                .map(|(k, v)| format!("/{} {}", std::string::String::from_utf8_lossy(k), write(v)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        other => panic!("cannot write {other:?}"),
-    }
-}
-
-fn sig(report: &Report, i: usize) -> (Indication, Option<SubIndication>) {
-    (
-        report.signatures[i].indication,
-        report.signatures[i].sub_indication,
-    )
-}
 
 #[tokio::test]
 async fn stamped_pdfs_pass_and_every_attack_class_fails() {

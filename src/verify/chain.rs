@@ -60,7 +60,9 @@ pub(crate) fn validate(
     at: OffsetDateTime,
     purpose: Purpose,
 ) -> ChainStatus {
-    if let Err(why) = check_leaf_eku(leaf, purpose) {
+    if let Err(why) =
+        check_leaf_eku(leaf, purpose).and_then(|()| check_leaf_key_usage(leaf, purpose))
+    {
         return ChainStatus::Constraints(why);
     }
     let candidates: Vec<&[u8]> = store
@@ -252,6 +254,29 @@ fn check_leaf_eku(leaf: &[u8], purpose: Purpose) -> Result<(), String> {
             }
         }
         (Purpose::Signing, _) => Ok(()),
+    }
+}
+
+/// A signer's key usage, when present, must allow signing data other than
+/// certificates and CRLs: digitalSignature or nonRepudiation
+/// (contentCommitment), RFC 5280 §4.2.1.3; webpki checks key usage for CAs
+/// only. A certificate that breaks it breaks a chain constraint
+/// (EN 319 102-1 §5.2.6: CHAIN_CONSTRAINTS_FAILURE).
+fn check_leaf_key_usage(leaf: &[u8], purpose: Purpose) -> Result<(), String> {
+    if purpose != Purpose::Signing {
+        return Ok(());
+    }
+    let (_, cert) =
+        X509Certificate::from_der(leaf).map_err(|e| format!("unreadable certificate: {e}"))?;
+    match cert
+        .key_usage()
+        .map_err(|e| format!("malformed key usage: {e}"))?
+    {
+        Some(ku) if !ku.value.digital_signature() && !ku.value.non_repudiation() => Err(format!(
+            "the signer's key usage ({}) allows neither digitalSignature nor nonRepudiation",
+            ku.value
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -36,14 +36,18 @@ pub(crate) fn disallowed(signed: &Document, last: &Document) -> Vec<Change> {
         out.push("the trailer's /Root now names another catalog".to_string());
         return out;
     }
-    let info = last
-        .trailer
-        .get(b"Info")
-        .and_then(Object::as_reference)
-        .ok();
+    // The information dictionary and the DSS may change, but only objects
+    // that already had that role when signing: a later trailer or catalog
+    // may point /Info or /DSS at any object (the page's content stream, a
+    // font), and that must not exempt it (ISO 32000-1 §7.5.6 lets an update
+    // redefine any object; only its role in the signed revision is trusted).
+    let info_of = |doc: &Document| doc.trailer.get(b"Info").and_then(Object::as_reference).ok();
+    let info = info_of(last).filter(|&id| info_of(signed) == Some(id));
     let special = Special::find(last);
+    let signed_dss = Special::find(signed).dss;
     for (&id, new) in &last.objects {
-        if is_bookkeeping(new) || Some(id) == info || special.dss.contains(&id) {
+        let dss = special.dss.contains(&id) && signed_dss.contains(&id);
+        if is_bookkeeping(new) || Some(id) == info || dss {
             continue;
         }
         let Some(old) = signed.objects.get(&id) else {

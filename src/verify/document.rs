@@ -35,6 +35,48 @@ pub(super) fn revision_ends(bytes: &[u8]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Object numbers that the classic cross-reference table of the revision
+/// ending at `eof` lists more than once. ISO 32000-1 §7.5.4 has each object
+/// once per section; with two entries readers may take different contents
+/// for the same object (one the signed bytes, one new ones), so a verifier
+/// must not pick one. Cross-reference streams are not read here.
+pub(super) fn duplicate_xref_entries(bytes: &[u8], eof: usize) -> Vec<u32> {
+    let before = bytes[..eof.saturating_sub(5)].trim_ascii_end();
+    let digits = before
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let offset = std::str::from_utf8(&before[before.len() - digits..])
+        .ok()
+        .and_then(|d| d.parse::<usize>().ok());
+    let Some(section) = offset.and_then(|o| bytes.get(o..eof)) else {
+        return Vec::new();
+    };
+    let mut tokens = section
+        .split(u8::is_ascii_whitespace)
+        .filter(|t| !t.is_empty())
+        .map(|t| std::str::from_utf8(t).unwrap_or(""));
+    if tokens.next() != Some("xref") {
+        return Vec::new();
+    }
+    let (mut seen, mut twice) = (std::collections::BTreeSet::new(), Vec::new());
+    while let (Some(Ok(start)), Some(Ok(count))) = (
+        tokens.next().map(str::parse::<u32>),
+        tokens.next().map(str::parse::<u32>),
+    ) {
+        for number in start..start.saturating_add(count) {
+            if tokens.by_ref().take(3).count() < 3 {
+                return twice;
+            }
+            if !seen.insert(number) && !twice.contains(&number) {
+                twice.push(number);
+            }
+        }
+    }
+    twice
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }

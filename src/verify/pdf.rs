@@ -15,7 +15,8 @@
 //!    is validated and its `genTime` is the proof of existence (EN 319 102-1
 //!    §5.6.2.4); the certificate chain is validated at that time, else at the
 //!    validation time.
-//! 5. Every later incremental update is checked ([`super::changes`]).
+//! 5. Every later incremental update is checked ([`super::changes`]), and
+//!    none may list an object twice in its cross-reference table.
 //!
 //! Document time-stamps (`/SubFilter /ETSI.RFC3161`, EN 319 142-1 §5.4.3)
 //! are validated the same way with the token in place of the CMS.
@@ -25,7 +26,7 @@ use time::OffsetDateTime;
 
 use super::chain::{self, ChainStatus, Purpose};
 use super::changes;
-use super::document::{dss, revision_ends};
+use super::document::{dss, duplicate_xref_entries, revision_ends};
 use super::report::{
     DocumentReport, Indication, Report, SignatureReport, SubIndication, TimestampReport,
 };
@@ -420,7 +421,17 @@ impl Context<'_> {
                 );
             }
         };
-        let found = changes::disallowed(&signed, &self.last);
+        let mut found = changes::disallowed(&signed, &self.last);
+        for (i, &(eof, _)) in self.revisions.iter().enumerate() {
+            if eof <= sig.revision_end {
+                continue;
+            }
+            for number in duplicate_xref_entries(self.bytes, eof) {
+                found.push(format!(
+                    "revision {i} lists object {number} more than once in its cross-reference table"
+                ));
+            }
+        }
         if found.is_empty() {
             out.ok("later revisions only add signatures, time-stamps or validation data");
         }
@@ -435,14 +446,23 @@ impl Context<'_> {
 }
 
 /// The indication for a chain status; `None` if it passes. With a proof of
-/// existence a revoked or expired certificate is a proven failure.
+/// existence (the chain validated at the time-stamp's genTime) a revoked
+/// certificate is a proven failure, and so is one not yet valid: the
+/// signature existed before its certificate (EN 319 102-1 §5.5.4,
+/// best-signature-time before notBefore → FAILED / NOT_YET_VALID).
+///
+/// A certificate already expired at genTime is not: a proof of existence
+/// bounds the signing time from above only, so it cannot show the signature
+/// was made after expiry, nor inside the validity interval (§5.5.4,
+/// best-signature-time after notAfter → INDETERMINATE / OUT_OF_BOUNDS_*;
+/// this verifier has no OUT_OF_BOUNDS_NOT_REVOKED and says
+/// OUT_OF_BOUNDS_NO_POE).
 fn chain_verdict(status: &ChainStatus, poe: bool) -> Option<(Indication, SubIndication)> {
     use Indication::{Indeterminate, TotalFailed};
     Some(match status {
         ChainStatus::Valid | ChainStatus::ValidRevokedLater(_) => return None,
         ChainStatus::Revoked(_) if poe => (TotalFailed, SubIndication::Revoked),
         ChainStatus::Revoked(_) => (Indeterminate, SubIndication::RevokedNoPoe),
-        ChainStatus::Expired if poe => (TotalFailed, SubIndication::Expired),
         ChainStatus::NotYetValid if poe => (TotalFailed, SubIndication::NotYetValid),
         ChainStatus::Expired | ChainStatus::NotYetValid => {
             (Indeterminate, SubIndication::OutOfBoundsNoPoe)

@@ -69,7 +69,9 @@ pub enum SubIndication {
     Revoked,
     /// INDETERMINATE: the signing certificate is revoked and no proof of existence predates that.
     RevokedNoPoe,
-    /// TOTAL-FAILED: the signing certificate had expired at the proven signing time.
+    /// TOTAL-FAILED: the signing certificate had expired when the signature was
+    /// proven to be made. Not emitted for PDFs: a signature time-stamp only
+    /// bounds the signing time from above (they get OUT_OF_BOUNDS_NO_POE).
     Expired,
     /// TOTAL-FAILED: the signing certificate was not yet valid at the proven signing time.
     NotYetValid,

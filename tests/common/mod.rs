@@ -3,8 +3,10 @@
 //! `GOVSEAL_TEST_DATABASE_URL` is set), and helpers for interop tools.
 #![allow(dead_code)]
 
+pub mod attacks;
 pub mod interop;
 pub mod licenses;
+pub mod rcgen_pki;
 pub mod stamping;
 
 use std::net::SocketAddr;
