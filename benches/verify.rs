@@ -28,9 +28,7 @@ use std::time::Instant;
 use common::licenses::{business_license, define_business_license, issuer};
 use common::stamping::{department_with_seal, plain_pdf, stamp};
 use govseal::license::qr::qr_url;
-use govseal::verify::{
-    Indication, LicenseOptions, TrustStore, verify_license_text, verify_pdf,
-};
+use govseal::verify::{Indication, LicenseOptions, TrustStore, verify_license_text, verify_pdf};
 use ring::rand::SystemRandom;
 use ring::signature::{
     ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
@@ -111,7 +109,11 @@ fn main() {
         let d = issuer(&app, "福州市鼓楼区市场监督管理局").await;
         define_business_license(&app, &[&d.id]).await;
         let r = app
-            .post("/v1/licenses", Some(&d.token), &business_license(&d.seal_id))
+            .post(
+                "/v1/licenses",
+                Some(&d.token),
+                &business_license(&d.seal_id),
+            )
             .await;
         assert_eq!(r.status(), 201);
         let view: Value = r.json().await.unwrap();
@@ -129,7 +131,12 @@ fn main() {
             &app,
             &dept.token,
             plain_pdf("Approval"),
-            &[("seal_id", &dept.seal_id), ("page", "1"), ("x", "200"), ("y", "150")],
+            &[
+                ("seal_id", &dept.seal_id),
+                ("page", "1"),
+                ("x", "200"),
+                ("y", "150"),
+            ],
             None,
         )
         .await;
@@ -141,9 +148,19 @@ fn main() {
 
     // Each figure is only meaningful if the verification succeeds.
     let report = verify_license_text(&qr_text, &store, &options);
-    assert_eq!(report.indication, Indication::TotalPassed, "{}", report.summary());
+    assert_eq!(
+        report.indication,
+        Indication::TotalPassed,
+        "{}",
+        report.summary()
+    );
     let report = verify_pdf(&pdf, &store, options.at);
-    assert_eq!(report.indication, Indication::TotalPassed, "{}", report.summary());
+    assert_eq!(
+        report.indication,
+        Indication::TotalPassed,
+        "{}",
+        report.summary()
+    );
 
     let ring = ring_verify_rate(20 * scale);
     println!("baseline: ring ECDSA P-256 verify {ring:.0}/s on one core");
@@ -169,7 +186,7 @@ fn main() {
     std::fs::write(&path, &pdf).unwrap();
     match pyhanko_rate(&path, &app.certs(), if quick { 1 } else { 20 }) {
         Ok(py) => println!(
-            "pyHanko validate_pdf_ltv_signature on the same file: {py:.1}/s; govseal / pyHanko = {:.0}×",
+            "pyHanko adesverify (in one Python process) on the same file: {py:.1}/s; govseal / pyHanko = {:.0}×",
             pdf_rate / py
         ),
         Err(why) => println!("pyHanko: SKIPPED ({why})"),

@@ -373,8 +373,12 @@ impl FontSubset {
 }
 
 /// Deflates a stream for `/Filter /FlateDecode` (ISO 32000-1 §7.4.4).
+///
+/// Level 1 (miniz's greedy fast path): a license page's content stream (the
+/// QR code as ~3,000 rectangles, 130 KB) and the CJK font subset deflate
+/// about four times faster than at level 6, for files about 20 % larger.
 pub(crate) fn compress(data: &[u8]) -> Vec<u8> {
-    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 1)
 }
 
 #[cfg(test)]

@@ -32,8 +32,6 @@ mod tests;
 pub use image::{MAX_MODULE_PX, qr_pdf_content, qr_png, qr_svg};
 pub use payload::{MAX_RECORD_BYTES, MAX_TEXT_BYTES, payload_from_text, qr_payload, qr_url};
 
-use qrcode::{Color, EcLevel, QrCode, Version};
-
 /// The largest QR version govseal prints.
 pub const MAX_VERSION: u8 = 25;
 /// The quiet zone around the symbol, in modules (ISO/IEC 18004 §6.3.8).
@@ -90,23 +88,26 @@ pub struct QrMatrix {
 }
 
 impl QrMatrix {
-    /// Encodes `text` at level M, in the smallest version that holds it.
+    /// Encodes `text` at level M, in byte mode (ISO/IEC 18004 §7.4.5), in
+    /// the smallest version that holds it, with the mask of lowest penalty
+    /// (§7.8.3). `fast_qr` does this about ten times faster than `qrcode`,
+    /// whose mask scoring was 40 % of a license issuance.
     pub fn encode(text: &str) -> Result<Self, QrError> {
-        let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        let code = fast_qr::QRBuilder::new(text.as_bytes())
+            .ecl(fast_qr::ECL::M)
+            .mode(fast_qr::Mode::Byte)
+            .build()
             .map_err(|_| QrError::BeyondQr)?;
-        let version = match code.version() {
-            Version::Normal(v) => u8::try_from(v).map_err(|_| QrError::BeyondQr)?,
-            Version::Micro(_) => return Err(QrError::BeyondQr),
-        };
+        let width = code.size;
+        let version = u8::try_from((width - 17) / 4).map_err(|_| QrError::BeyondQr)?;
         if version > MAX_VERSION {
             return Err(QrError::TooLarge { version });
         }
         Ok(QrMatrix {
-            width: code.width(),
-            dark: code
-                .to_colors()
-                .into_iter()
-                .map(|c| c == Color::Dark)
+            width,
+            dark: code.data[..width * width]
+                .iter()
+                .map(|m| m.value())
                 .collect(),
             version,
         })
