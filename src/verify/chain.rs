@@ -8,7 +8,7 @@
 //! that time: when the validation time is a proof of existence (a trusted
 //! time-stamp, EN 319 102-1 §5.6.2.4), a seal revoked later still validates.
 
-use rustls_pki_types::{CertificateDer, UnixTime};
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use time::OffsetDateTime;
 use webpki::{
     CertRevocationList, EndEntityCert, ExpirationPolicy, KeyPurposeIdIter, OwnedCertRevocationList,
@@ -17,6 +17,7 @@ use webpki::{
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::revocation_list::CertificateRevocationList;
 
+use super::memo::SignatureMemo;
 use super::trust::TrustStore;
 
 /// What the certificate is validated for; the leaf's EKU is checked here
@@ -72,7 +73,11 @@ pub(crate) fn validate(
         .chain(extra_certs)
         .map(Vec::as_slice)
         .collect();
-    let crl_ders = authentic_crls(store.crls().iter().chain(extra_crls), &candidates);
+    let crl_ders = authentic_crls(
+        store.crls().iter().chain(extra_crls),
+        &candidates,
+        store.memo(),
+    );
     let crls: Vec<CertRevocationList<'static>> = crl_ders
         .iter()
         .filter_map(|der| OwnedCertRevocationList::from_der(der).ok())
@@ -167,8 +172,13 @@ fn run(
     };
     let seconds = u64::try_from(at.unix_timestamp()).unwrap_or(0);
     let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds));
+    let algorithms = store.memo().webpki_algorithms();
+    let algorithms: Vec<&dyn SignatureVerificationAlgorithm> = algorithms
+        .iter()
+        .map(|a| a as &dyn SignatureVerificationAlgorithm)
+        .collect();
     cert.verify_for_usage(
-        webpki::ALL_VERIFICATION_ALGS,
+        &algorithms,
         &anchors,
         &intermediates,
         time,
@@ -184,6 +194,7 @@ fn run(
 fn authentic_crls<'a>(
     crls: impl Iterator<Item = &'a Vec<u8>>,
     candidates: &[&[u8]],
+    memo: &SignatureMemo,
 ) -> Vec<Vec<u8>> {
     let issuers: Vec<X509Certificate<'_>> = candidates
         .iter()
@@ -196,7 +207,9 @@ fn authentic_crls<'a>(
         };
         let signed = issuers.iter().any(|issuer| {
             issuer.subject().as_raw() == crl.issuer().as_raw()
-                && crl.verify_signature(issuer.public_key()).is_ok()
+                && memo.verified(&[b"crl", issuer.public_key().raw, der], || {
+                    crl.verify_signature(issuer.public_key()).is_ok()
+                })
         });
         if signed && !found.iter().any(|(_, d)| d == der) {
             found.push((crl.last_update().timestamp(), der.clone()));

@@ -36,6 +36,7 @@ use super::chain::{self, ChainStatus, Purpose};
 use super::freshness;
 use super::license_input;
 use super::license_report::{LicenseField, LicenseReport, LicenseStatus};
+use super::memo::SignatureMemo;
 use super::pdf::rfc3339;
 use super::report::{DocumentReport, Indication, Report, SignatureReport, SubIndication};
 use super::status::{ListedStatus, SnapshotState};
@@ -273,7 +274,7 @@ fn check_status(
     let id = claims.license_id.as_str();
     let mut status = LicenseStatus::Valid;
     let snapshot = match store.license_status() {
-        SnapshotState::Verified(s) if issued_by(seal, &s.signer) => Some(s),
+        SnapshotState::Verified(s) if issued_by(seal, &s.signer, store.memo()) => Some(s),
         SnapshotState::Verified(_) => {
             check.fail(
                 Indeterminate,
@@ -394,15 +395,17 @@ fn check_status(
 
 /// True if `ca` (DER) certifies `seal` (DER): same DN and its key verifies
 /// the seal certificate's signature (RFC 5280 §6.1.3 (a)(1)).
-fn issued_by(seal: &[u8], ca: &[u8]) -> bool {
-    let (Ok((_, seal)), Ok((_, ca))) = (
+fn issued_by(seal: &[u8], ca: &[u8], memo: &SignatureMemo) -> bool {
+    let (Ok((_, seal_cert)), Ok((_, ca))) = (
         X509Certificate::from_der(seal),
         X509Certificate::from_der(ca),
     ) else {
         return false;
     };
-    seal.issuer().as_raw() == ca.subject().as_raw()
-        && seal.verify_signature(Some(ca.public_key())).is_ok()
+    seal_cert.issuer().as_raw() == ca.subject().as_raw()
+        && memo.verified(&[b"certificate", ca.public_key().raw, seal], || {
+            seal_cert.verify_signature(Some(ca.public_key())).is_ok()
+        })
 }
 
 fn license_report(claims: &LicenseClaims, status: LicenseStatus, kid: &[u8]) -> LicenseReport {

@@ -22,6 +22,7 @@ mod license_input;
 pub mod license_report;
 mod license_summary;
 pub mod logged;
+mod memo;
 mod pdf;
 pub mod photo;
 pub mod report;

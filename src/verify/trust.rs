@@ -17,6 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::memo::SignatureMemo;
 use super::status::{MAX_SNAPSHOT_BYTES, SnapshotState, verify_snapshot};
 
 /// Why a trust bundle directory could not be read.
@@ -54,6 +55,8 @@ pub struct TrustStore {
     seals: Vec<Vec<u8>>,
     license_status: SnapshotState,
     public_url: Option<String>,
+    /// Signatures of this bundle already verified (see [`super::memo`]).
+    memo: SignatureMemo,
 }
 
 impl TrustStore {
@@ -150,6 +153,11 @@ impl TrustStore {
         }
         store.public_url = read_public_url(&dir.join("bundle.json"));
         Ok(store)
+    }
+
+    /// The memo of signatures already verified against this bundle.
+    pub(crate) fn memo(&self) -> &SignatureMemo {
+        &self.memo
     }
 
     /// The trust anchors (DER).
