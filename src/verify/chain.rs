@@ -66,28 +66,23 @@ pub(crate) fn validate(
     {
         return ChainStatus::Constraints(why);
     }
-    let candidates: Vec<&[u8]> = store
-        .anchors()
-        .iter()
-        .chain(store.intermediates())
-        .chain(extra_certs)
-        .map(Vec::as_slice)
-        .collect();
-    let crl_ders = authentic_crls(
-        store.crls().iter().chain(extra_crls),
-        &candidates,
-        store.memo(),
-    );
-    let crls: Vec<CertRevocationList<'static>> = crl_ders
-        .iter()
-        .filter_map(|der| OwnedCertRevocationList::from_der(der).ok())
-        .map(CertRevocationList::Owned)
-        .collect();
-    match run(store, leaf, extra_certs, &crls, at, true) {
+    // The bundle's own CRLs are sorted out once per store; a document's
+    // certificates and CRLs (CMS, /DSS) are added per call.
+    let from_document;
+    let RevocationLists {
+        ders: crl_ders,
+        parsed: crls,
+    } = if extra_certs.is_empty() && extra_crls.is_empty() {
+        store.bundle_crls()
+    } else {
+        from_document = RevocationLists::of(store, extra_certs, extra_crls);
+        &from_document
+    };
+    match run(store, leaf, extra_certs, crls, at, true) {
         Err(webpki::Error::CertRevoked) => {
             let when = revocation_time(leaf, &crl_ders);
             match when {
-                Some(when) if when > at => match run(store, leaf, extra_certs, &crls, at, false) {
+                Some(when) if when > at => match run(store, leaf, extra_certs, crls, at, false) {
                     Ok(()) => ChainStatus::ValidRevokedLater(when),
                     Err(e) => map_error(e),
                 },
@@ -187,6 +182,47 @@ fn run(
         None,
     )
     .map(|_| ())
+}
+
+/// The authentic CRLs for a validation, as DER and as parsed by webpki.
+pub(crate) struct RevocationLists {
+    ders: Vec<Vec<u8>>,
+    parsed: Vec<CertRevocationList<'static>>,
+}
+
+impl std::fmt::Debug for RevocationLists {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RevocationLists({} CRLs)", self.ders.len())
+    }
+}
+
+impl RevocationLists {
+    /// The CRLs of `store` and of the document that are signed by a
+    /// certificate of either, newest first.
+    pub(crate) fn of(
+        store: &TrustStore,
+        extra_certs: &[Vec<u8>],
+        extra_crls: &[Vec<u8>],
+    ) -> RevocationLists {
+        let candidates: Vec<&[u8]> = store
+            .anchors()
+            .iter()
+            .chain(store.intermediates())
+            .chain(extra_certs)
+            .map(Vec::as_slice)
+            .collect();
+        let ders = authentic_crls(
+            store.crls().iter().chain(extra_crls),
+            &candidates,
+            store.memo(),
+        );
+        let parsed = ders
+            .iter()
+            .filter_map(|der| OwnedCertRevocationList::from_der(der).ok())
+            .map(CertRevocationList::Owned)
+            .collect();
+        RevocationLists { ders, parsed }
+    }
 }
 
 /// The CRLs whose signature verifies with the key of a certificate named as

@@ -17,6 +17,9 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::{Arc, OnceLock};
+
+use super::chain::RevocationLists;
 use super::memo::SignatureMemo;
 use super::status::{MAX_SNAPSHOT_BYTES, SnapshotState, verify_snapshot};
 
@@ -57,6 +60,8 @@ pub struct TrustStore {
     public_url: Option<String>,
     /// Signatures of this bundle already verified (see [`super::memo`]).
     memo: SignatureMemo,
+    /// The bundle's authentic CRLs, sorted out at first use.
+    bundle_crls: Arc<OnceLock<RevocationLists>>,
 }
 
 impl TrustStore {
@@ -153,6 +158,14 @@ impl TrustStore {
         }
         store.public_url = read_public_url(&dir.join("bundle.json"));
         Ok(store)
+    }
+
+    /// The bundle's authentic CRLs (those signed by one of its CAs), found
+    /// and parsed once: anchors, intermediates and CRLs never change after
+    /// the store is built.
+    pub(crate) fn bundle_crls(&self) -> &RevocationLists {
+        self.bundle_crls
+            .get_or_init(|| RevocationLists::of(self, &[], &[]))
     }
 
     /// The memo of signatures already verified against this bundle.
