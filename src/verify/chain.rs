@@ -80,7 +80,7 @@ pub(crate) fn validate(
     };
     match run(store, leaf, extra_certs, crls, at, true) {
         Err(webpki::Error::CertRevoked) => {
-            let when = revocation_time(leaf, &crl_ders);
+            let when = revocation_time(leaf, crl_ders);
             match when {
                 Some(when) if when > at => match run(store, leaf, extra_certs, crls, at, false) {
                     Ok(()) => ChainStatus::ValidRevokedLater(when),
