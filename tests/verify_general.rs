@@ -12,9 +12,10 @@ use crate::common;
 use std::path::Path;
 use std::process::Command;
 
+use common::attacks::stamped_at_level;
 use common::interop::available;
 use common::spawn_app;
-use common::stamping::{department_with_seal, plain_pdf, stamp};
+use common::stamping::{department_with_seal, plain_pdf};
 use govseal::verify::{Indication, SubIndication, TrustStore, verify_pdf};
 use time::OffsetDateTime;
 
@@ -228,22 +229,8 @@ async fn a_seal_revoked_after_a_trusted_time_stamp_still_passes() {
     let dept = department_with_seal(&app, "福州市自然资源和规划局").await;
     let mut signed = Vec::new();
     for (level, x) in [("B-LT", "100"), ("B-B", "300")] {
-        let r = stamp(
-            &app,
-            &dept.token,
-            plain_pdf(&format!("signed at {level}")),
-            &[
-                ("seal_id", &dept.seal_id),
-                ("page", "1"),
-                ("x", x),
-                ("y", "150"),
-                ("level", level),
-            ],
-            None,
-        )
-        .await;
-        assert_eq!(r.status(), 200, "{level}");
-        signed.push(r.bytes().await.unwrap().to_vec());
+        let pdf = plain_pdf(&format!("signed at {level}"));
+        signed.push(stamped_at_level(&app, &dept, pdf, x, level).await);
     }
     let before = TrustStore::load(&app.certs()).unwrap();
     let now = OffsetDateTime::now_utc();
