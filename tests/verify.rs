@@ -56,15 +56,7 @@ async fn stamped_pdfs_pass_and_every_attack_class_fails() {
     assert!(!report.signatures[0].covers_whole_document);
 
     // Incremental saving attack: the page's content stream replaced after stamping.
-    let doc = lopdf::Document::load_mem(&once).unwrap();
-    let page = *doc.get_pages().get(&1).unwrap();
-    let contents = doc
-        .get_dictionary(page)
-        .unwrap()
-        .get(b"Contents")
-        .unwrap()
-        .as_reference()
-        .unwrap();
+    let (doc, _, page, contents) = common::attacks::ids(&once);
     let text = "BT /F1 14 Tf 72 760 Td (Rejected) Tj ET";
     let isa = append_update(
         &once,

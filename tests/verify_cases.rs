@@ -11,13 +11,14 @@ use std::process::Command;
 
 use common::TestApp;
 use common::attacks::{
-    append_revision, append_update, check, check_at, find, sig, stamped, stamped_at_level, write,
+    append_revision, append_update, check, check_at, find, ids, sig, stamped, stamped_at_level,
+    write,
 };
 use common::rcgen_pki::TestPki;
 use common::spawn_app;
 use common::stamping::{department_with_seal, plain_pdf};
 use govseal::verify::{Indication, Report, SubIndication, TrustStore, verify_pdf};
-use lopdf::{Document, Object, ObjectId};
+use lopdf::{Document, Object};
 use rcgen::{ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
@@ -312,21 +313,6 @@ async fn certificates_that_break_a_chain_constraint() {
             "CHAIN_CONSTRAINTS_FAILURE"
         );
     }
-}
-
-/// The object ids of the catalog, the first page and its content stream.
-fn ids(pdf: &[u8]) -> (Document, ObjectId, ObjectId, ObjectId) {
-    let doc = Document::load_mem(pdf).unwrap();
-    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
-    let page = *doc.get_pages().get(&1).unwrap();
-    let contents = doc
-        .get_dictionary(page)
-        .unwrap()
-        .get(b"Contents")
-        .unwrap()
-        .as_reference()
-        .unwrap();
-    (doc, root, page, contents)
 }
 
 fn next_id(doc: &Document) -> u32 {

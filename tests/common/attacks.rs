@@ -150,3 +150,25 @@ pub fn write(o: &lopdf::Object) -> String {
         other => panic!("cannot write {other:?}"),
     }
 }
+
+/// The object ids of the catalog, the first page and its content stream.
+pub fn ids(
+    pdf: &[u8],
+) -> (
+    lopdf::Document,
+    lopdf::ObjectId,
+    lopdf::ObjectId,
+    lopdf::ObjectId,
+) {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+    let page = *doc.get_pages().get(&1).unwrap();
+    let contents = doc
+        .get_dictionary(page)
+        .unwrap()
+        .get(b"Contents")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    (doc, root, page, contents)
+}
