@@ -112,13 +112,36 @@ impl CjkFont {
     /// advance of its ink width plus a little side bearing, and is shifted left
     /// so the ink sits in that narrower cell.
     pub fn metrics(&self, character: char) -> Result<GlyphMetrics, FontError> {
+        if character.is_ascii_graphic() {
+            // Every document sets digits and Latin letters (identifiers,
+            // dates), and their ink boxes need a glyph outline walk: the 94
+            // answers are computed once per process (the font is compiled in).
+            static ASCII: std::sync::OnceLock<Vec<Result<GlyphMetrics, char>>> =
+                std::sync::OnceLock::new();
+            let table = ASCII.get_or_init(|| {
+                ('!'..='~')
+                    .map(|c| self.compute_metrics(c).map_err(|_| c))
+                    .collect()
+            });
+            let index = usize::from(character as u8 - b'!');
+            return table[index].map_err(|character| FontError::MissingGlyph { character });
+        }
+        self.compute_metrics(character)
+    }
+
+    fn compute_metrics(&self, character: char) -> Result<GlyphMetrics, FontError> {
         let glyph = self.glyph(character)?;
         let font_advance = self.glyph_advance(glyph);
         let substituted = character.is_ascii_graphic()
             && self.face.glyph_index(character).is_none_or(|g| g != glyph);
-        let ink = self.face.glyph_bounding_box(glyph);
+        // The ink box walks the glyph's outline: only substitutes need it.
+        let ink = if substituted {
+            self.face.glyph_bounding_box(glyph)
+        } else {
+            None
+        };
         match ink {
-            Some(ink) if substituted => {
+            Some(ink) => {
                 let (x_min, x_max) = (f32::from(ink.x_min), f32::from(ink.x_max));
                 let bearing = 0.06;
                 let advance = ((x_max - x_min) / self.units_per_em + 2.0 * bearing).max(0.3);
@@ -130,7 +153,7 @@ impl CjkFont {
                     font_advance,
                 })
             }
-            _ => Ok(GlyphMetrics {
+            None => Ok(GlyphMetrics {
                 glyph,
                 advance: font_advance,
                 offset: 0.0,
@@ -377,8 +400,60 @@ impl FontSubset {
 /// Level 1 (miniz's greedy fast path): a license page's content stream (the
 /// QR code as ~3,000 rectangles, 130 KB) and the CJK font subset deflate
 /// about four times faster than at level 6, for files about 20 % larger.
+///
+/// Each thread keeps one compressor and resets it between streams: a fresh
+/// one is a 300 KB allocation, zeroed, for every small stream.
 pub(crate) fn compress(data: &[u8]) -> Vec<u8> {
-    miniz_oxide::deflate::compress_to_vec_zlib(data, 1)
+    use miniz_oxide::deflate::core::{
+        CompressorOxide, TDEFLFlush, TDEFLStatus, compress as deflate,
+        create_comp_flags_from_zip_params,
+    };
+    use std::cell::RefCell;
+    const LEVEL: u8 = 1;
+    thread_local! {
+        static COMPRESSOR: RefCell<Option<Box<CompressorOxide>>> = const { RefCell::new(None) };
+    }
+    COMPRESSOR.with(|cell| {
+        let Ok(mut slot) = cell.try_borrow_mut() else {
+            // Re-entered on this thread (cannot happen today): no sharing.
+            return miniz_oxide::deflate::compress_to_vec_zlib(data, LEVEL);
+        };
+        let compressor = slot.get_or_insert_with(|| {
+            // Positive window bits: a zlib header and Adler-32 trailer (RFC 1950).
+            let flags = create_comp_flags_from_zip_params(LEVEL.into(), 15, 0);
+            Box::new(CompressorOxide::new(flags))
+        });
+        compressor.reset();
+        let mut output = vec![0; (data.len() / 2).max(64)];
+        let (mut input, mut written) = (data, 0);
+        loop {
+            let (status, read, wrote) = deflate(
+                compressor,
+                input,
+                &mut output[written..],
+                TDEFLFlush::Finish,
+            );
+            written += wrote;
+            match status {
+                TDEFLStatus::Done => {
+                    output.truncate(written);
+                    return output;
+                }
+                TDEFLStatus::Okay if read <= input.len() => {
+                    input = &input[read..];
+                    if output.len() - written < 64 {
+                        output.resize(output.len() * 2, 0);
+                    }
+                }
+                _ => {
+                    // miniz reports a bad state only on its own defect; start over
+                    // with a fresh compressor rather than emit a broken stream.
+                    *slot = None;
+                    return miniz_oxide::deflate::compress_to_vec_zlib(data, LEVEL);
+                }
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -413,6 +488,17 @@ mod tests {
         let program = subsetter::subset(FONT_DATA, 0, &subset.remapper).expect("subset");
         assert!(program.len() < 20_000, "subset is {} bytes", program.len());
         assert_eq!(subset.tag().len(), 6);
+    }
+
+    #[test]
+    fn compressed_streams_inflate_to_their_input_every_time() {
+        // The compressor is reused: every stream must be whole on its own.
+        let page = b"0 0 1 1 re f\n".repeat(9_000);
+        for data in [&page[..], b"", b"BT /F1 1 Tf ET", &page[..]] {
+            let packed = compress(data);
+            let unpacked = miniz_oxide::inflate::decompress_to_vec_zlib(&packed).expect("inflate");
+            assert_eq!(unpacked, data);
+        }
     }
 
     #[test]

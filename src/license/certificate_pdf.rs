@@ -161,7 +161,11 @@ impl LicenseCertificate<'_> {
             y -= needed;
         }
 
-        // QR code, lower left: one filled rectangle per run of dark modules.
+        // QR code, lower left: one path of a rectangle per run of dark
+        // modules, filled once. The coordinates are in modules (rows counted
+        // down from the top) under a scaling matrix (ISO 32000-1 §8.4.4, `cm`),
+        // so they are small integers: a short content stream, and no seams
+        // between neighbouring modules when a viewer anti-aliases.
         let matrix = QrMatrix::encode(self.qr_text)?;
         let (qr_x, qr_y) = (mm(LEFT), mm(25.0));
         let module = QR_SIZE_PT / matrix.width_with_quiet_zone() as f32;
@@ -169,14 +173,19 @@ impl LicenseCertificate<'_> {
         page.fill_rect(qr_x, qr_y, QR_SIZE_PT, QR_SIZE_PT);
         page.set_fill_color(Rgb::BLACK);
         let top = qr_y + QR_SIZE_PT;
+        let content = page.content();
+        content.save_state();
+        content.transform([module, 0.0, 0.0, -module, qr_x, top]);
         for (row, column, len) in matrix.dark_runs() {
-            page.fill_rect(
-                qr_x + (column + QUIET_ZONE) as f32 * module,
-                top - (row + QUIET_ZONE + 1) as f32 * module,
-                len as f32 * module,
-                module,
+            content.rect(
+                (column + QUIET_ZONE) as f32,
+                (row + QUIET_ZONE) as f32,
+                len as f32,
+                1.0,
             );
         }
+        content.fill_nonzero();
+        content.restore_state();
         page.text(
             qr_x + QR_SIZE_PT / 2.0,
             qr_y - 12.0,

@@ -2,11 +2,13 @@
 //! forms of a license that must agree — the signed record (COSE_Sign1,
 //! RFC 9052 §4.2, see [`super::record`]), the certificate PDF with the QR
 //! code and the seal, PAdES B-LT signed (ETSI EN 319 142-1 §6), and the
-//! database row — and logs the issuance, all in one transaction, so there is
-//! never a license without its record or a record without its row.
+//! database row — and logs the issuance; the row, the forms and the log entry
+//! are written in one transaction, so there is never a license without its
+//! record or a record without its row.
 //!
 //! The identifier (GB/T 36904-2018, [`LicenseId`]) takes the next serial of
-//! (type, issuer) inside that transaction.
+//! (type, issuer) before signing, in a short transaction of its own (see
+//! [`take_serial`]): an issuance that fails later leaves a gap in the serials.
 
 use std::sync::Arc;
 
@@ -210,9 +212,7 @@ pub async fn issue(
         .parse()
         .map_err(ActionError::internal)?;
 
-    // From here on, the serial is taken: everything happens in this transaction.
-    let mut tx = ctx.db.begin().await?;
-    let serial = store::licenses::next_serial(&mut tx, &type_row.code, issuer.as_str()).await?;
+    let serial = take_serial(ctx.db, &type_row.code, issuer.as_str()).await?;
     let serial = u64::try_from(serial).map_err(ActionError::internal)?;
     let license_id = LicenseId::new(&type_row.code, &issuer, serial, 1)
         .map_err(|e| ActionError::invalid("type", e))?;
@@ -241,6 +241,8 @@ pub async fn issue(
     let (department, seal) = (&signing.department, &signing.seal);
 
     let fields_json = serde_json::to_string(&values).map_err(ActionError::internal)?;
+    // The record, the PDF, the row and the log entry: one transaction.
+    let mut tx = ctx.db.begin().await?;
     let row = LicenseRow {
         id: license_id.as_str().to_string(),
         type_code: type_row.code.clone(),
@@ -293,6 +295,25 @@ pub async fn issue(
         view,
         replayed: false,
     })
+}
+
+/// Takes the next serial of (type, issuer) in a short transaction of its own.
+///
+/// Signing a license takes milliseconds of CPU; holding the database's write
+/// lock through it (SQLite has one per database, PostgreSQL a row lock on the
+/// counter) would let only one issuance of a type and issuer sign at a time.
+/// A serial taken by an issuance that then fails is skipped: the serials may
+/// have gaps, but there is never a license without its record or a record
+/// without its row, since those are written together afterwards.
+pub(crate) async fn take_serial(
+    db: &Database,
+    type_code: &str,
+    issuer_uscc: &str,
+) -> Result<i64, ActionError> {
+    let mut tx = db.begin().await?;
+    let serial = store::licenses::next_serial(&mut tx, type_code, issuer_uscc).await?;
+    tx.commit().await?;
+    Ok(serial)
 }
 
 /// Logs a license version (transparency log, RFC 9162 leaf): the record is
