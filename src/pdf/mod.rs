@@ -22,6 +22,7 @@
 mod appearance;
 mod dss;
 mod error;
+pub(crate) mod flate;
 mod inspect;
 mod serialize;
 mod signature;

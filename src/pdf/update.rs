@@ -264,7 +264,7 @@ fn write_xref_stream(
     );
     dict.set("Index", index);
     dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
-    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&data, 6);
+    let compressed = super::flate::deflate(&data, 6);
     out.extend_from_slice(format!("{} {} obj\n", id.0, id.1).as_bytes());
     write_object(out, &Object::Stream(lopdf::Stream::new(dict, compressed)));
     out.extend_from_slice(b"\nendobj\n");

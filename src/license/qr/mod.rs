@@ -25,6 +25,7 @@
 //! not belong on the QR); [`QrError::TooLarge`] refuses anything bigger.
 
 mod image;
+mod mask;
 mod payload;
 #[cfg(test)]
 mod tests;
@@ -90,25 +91,21 @@ pub struct QrMatrix {
 impl QrMatrix {
     /// Encodes `text` at level M, in byte mode (ISO/IEC 18004 §7.4.5), in
     /// the smallest version that holds it, with the mask of lowest penalty
-    /// (§7.8.3). `fast_qr` does this about ten times faster than `qrcode`,
-    /// whose mask scoring was 40 % of a license issuance.
+    /// (§7.8.3, see [`mask`]).
     pub fn encode(text: &str) -> Result<Self, QrError> {
-        let code = fast_qr::QRBuilder::new(text.as_bytes())
-            .ecl(fast_qr::ECL::M)
-            .mode(fast_qr::Mode::Byte)
-            .build()
-            .map_err(|_| QrError::BeyondQr)?;
-        let width = code.size;
-        let version = u8::try_from((width - 17) / 4).map_err(|_| QrError::BeyondQr)?;
-        if version > MAX_VERSION {
-            return Err(QrError::TooLarge { version });
+        let (version, symbol) = match mask::encode(text.as_bytes(), MAX_VERSION) {
+            Ok(encoded) => encoded,
+            Err(Some(version)) => return Err(QrError::TooLarge { version }),
+            Err(None) => return Err(QrError::BeyondQr),
+        };
+        let width = usize::from(version) * 4 + 17;
+        let mut dark = Vec::with_capacity(width * width);
+        for y in 0..width {
+            dark.extend((0..width).map(|x| symbol.get(x, y)));
         }
         Ok(QrMatrix {
             width,
-            dark: code.data[..width * width]
-                .iter()
-                .map(|m| m.value())
-                .collect(),
+            dark,
             version,
         })
     }

@@ -2,7 +2,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use miniz_oxide::deflate::compress_to_vec_zlib;
 use miniz_oxide::inflate::{TINFLStatus, decompress_to_vec_zlib_with_limit};
 
 use super::QrError;
@@ -21,7 +20,7 @@ const ZLIB_LEVEL: u8 = 9;
 /// The payload part of the QR text for a record's COSE bytes: zlib-compressed
 /// only if that is shorter, then base64url without padding.
 pub fn qr_payload(cose: &[u8]) -> String {
-    let compressed = compress_to_vec_zlib(cose, ZLIB_LEVEL);
+    let compressed = crate::pdf::flate::deflate(cose, ZLIB_LEVEL);
     if compressed.len() < cose.len() {
         URL_SAFE_NO_PAD.encode(compressed)
     } else {
