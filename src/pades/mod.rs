@@ -187,10 +187,12 @@ pub fn sign(
         let token = tsa.timestamp(&digest).map_err(PadesError::Timestamp)?;
         cms = crate::cms::add_signature_timestamp(&cms, &token)?;
     }
-    let mut out = prepared.finish(&cms)?;
-    if request.level >= Level::BLT {
-        out = pdf::append_dss(&out, &validation.certificates, &validation.crls)?;
-    }
+    let mut out = if request.level >= Level::BLT {
+        let (signed, state) = prepared.finish_continuing(&cms)?;
+        pdf::append_dss_continuing(&signed, state, &validation.certificates, &validation.crls)?
+    } else {
+        prepared.finish(&cms)?
+    };
     if request.level >= Level::BLTA {
         out = document_timestamp(&out, &format!("{}-ts", request.field_name), tsa)?;
     }

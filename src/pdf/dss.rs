@@ -11,7 +11,7 @@ use lopdf::{Dictionary, Object, Stream};
 use ring::digest;
 
 use super::PdfError;
-use super::update::Update;
+use super::update::{Successor, Update};
 
 /// Existing DSS streams larger than this are not decoded for de-duplication.
 const MAX_ENTRY: usize = 4 * 1024 * 1024;
@@ -24,7 +24,25 @@ pub fn append_dss(
     certificates: &[Vec<u8>],
     crls: &[Vec<u8>],
 ) -> Result<Vec<u8>, PdfError> {
-    let mut update = Update::new(pdf)?;
+    add_dss(Update::new(pdf)?, pdf, certificates, crls)
+}
+
+/// [`append_dss`] to `pdf`, just written by an update that left `state`.
+pub(crate) fn append_dss_continuing(
+    pdf: &[u8],
+    state: Successor,
+    certificates: &[Vec<u8>],
+    crls: &[Vec<u8>],
+) -> Result<Vec<u8>, PdfError> {
+    add_dss(Update::continuing(pdf, state), pdf, certificates, crls)
+}
+
+fn add_dss(
+    mut update: Update<'_>,
+    pdf: &[u8],
+    certificates: &[Vec<u8>],
+    crls: &[Vec<u8>],
+) -> Result<Vec<u8>, PdfError> {
     let catalog_id = update.catalog_id()?;
     let mut catalog = update.catalog()?;
     let not_dict = PdfError::Structure("/DSS is not a dictionary");
@@ -98,4 +116,60 @@ fn merge(
         dss.set(key, entries);
     }
     Ok(added)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{A4, Align, DocumentBuilder, TextStyle};
+    use crate::pdf::{SignatureKind, SignatureRequest, prepare};
+
+    fn notice() -> Vec<u8> {
+        let mut document = DocumentBuilder::new().expect("font");
+        document
+            .add_page(A4)
+            .text(100.0, 700.0, Align::Left, TextStyle::new(16.0), "审批通知")
+            .expect("text");
+        document.finish().expect("pdf")
+    }
+
+    fn request(field: &str) -> SignatureRequest {
+        SignatureRequest {
+            field_name: field.into(),
+            page: 1,
+            rect: None,
+            appearance: None,
+            reason: None,
+            name: None,
+            location: None,
+            signing_time: time::macros::datetime!(2026-12-02 10:30:00 +08:00),
+            kind: SignatureKind::Cades,
+            contents_capacity: 64,
+        }
+    }
+
+    #[test]
+    fn a_dss_after_a_signature_is_the_same_without_parsing_again() {
+        let (certificates, crls) = (vec![vec![0x30, 3, 1, 2, 3]], vec![vec![0x30, 1, 9]]);
+        let mut pdf = notice();
+        // Twice: the second time, the DSS already holds everything and both
+        // ways return the signed document unchanged.
+        for field in ["First", "Second"] {
+            let cms = [0x30, 0x02, 0x05, 0x00];
+            let parsed = {
+                let signed = prepare(&pdf, &request(field))
+                    .expect("prepare")
+                    .finish(&cms);
+                append_dss(&signed.expect("finish"), &certificates, &crls).expect("dss")
+            };
+            let (signed, state) = prepare(&pdf, &request(field))
+                .expect("prepare")
+                .finish_continuing(&cms)
+                .expect("finish");
+            let continued =
+                append_dss_continuing(&signed, state, &certificates, &crls).expect("dss");
+            assert_eq!(continued, parsed, "{field}");
+            pdf = continued;
+        }
+    }
 }

@@ -29,6 +29,7 @@ mod signature;
 mod update;
 
 pub use dss::append_dss;
+pub(crate) use dss::append_dss_continuing;
 pub use error::PdfError;
 pub use inspect::{SignatureInfo, signatures};
 pub use signature::{PreparedSignature, SignatureKind, SignatureRequest, prepare};

@@ -11,7 +11,7 @@ use super::PdfError;
 use super::appearance::{import_appearance, inherited, rect_of};
 use super::inspect::all_fields;
 use super::serialize::{text_string, write_literal, write_name, write_object};
-use super::update::Update;
+use super::update::{Successor, Update};
 
 /// The largest CMS space that may be reserved.
 const MAX_CAPACITY: usize = 1024 * 1024;
@@ -61,6 +61,7 @@ pub struct PreparedSignature {
     bytes: Vec<u8>,
     byte_range: [usize; 4],
     capacity: usize,
+    successor: Successor,
 }
 
 impl PreparedSignature {
@@ -93,6 +94,12 @@ impl PreparedSignature {
 
     /// Writes the DER `cms` into `/Contents` and returns the signed document.
     pub fn finish(self, cms: &[u8]) -> Result<Vec<u8>, PdfError> {
+        Ok(self.finish_continuing(cms)?.0)
+    }
+
+    /// [`Self::finish`], and the document's state after it, to append
+    /// another update (the DSS) without parsing the signed bytes again.
+    pub(crate) fn finish_continuing(self, cms: &[u8]) -> Result<(Vec<u8>, Successor), PdfError> {
         if cms.len() > self.capacity {
             return Err(PdfError::SignatureTooLarge {
                 needed: cms.len(),
@@ -103,7 +110,7 @@ impl PreparedSignature {
         let start = self.byte_range[1] + 1; // after '<'
         let hex = hex::encode_upper(cms);
         bytes[start..start + hex.len()].copy_from_slice(hex.as_bytes());
-        Ok(bytes)
+        Ok((bytes, self.successor))
     }
 }
 
@@ -172,7 +179,7 @@ pub fn prepare(pdf: &[u8], request: &SignatureRequest) -> Result<PreparedSignatu
         .body_offsets
         .get(&sig_id)
         .ok_or(PdfError::Structure("signature dictionary was not written"))?;
-    let mut bytes = written.bytes;
+    let (mut bytes, successor) = (written.bytes, written.successor);
     let gap_start = body_start + contents_at;
     let gap_end = gap_start + 2 * capacity + 2;
     let byte_range = [0, gap_start, gap_end, bytes.len() - gap_end];
@@ -190,6 +197,7 @@ pub fn prepare(pdf: &[u8], request: &SignatureRequest) -> Result<PreparedSignatu
         bytes,
         byte_range,
         capacity,
+        successor,
     })
 }
 

@@ -8,7 +8,7 @@
 //! grouped into one subsection per run of consecutive object numbers, and new
 //! objects are numbered consecutively so that the runs stay few.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 use ring::digest;
@@ -34,12 +34,39 @@ pub(crate) struct Update<'a> {
     next_number: u32,
     prev_xref: usize,
     prev_is_stream: bool,
+    /// Objects whose current body was written as raw bytes by an earlier
+    /// update of this chain (see [`Successor`]): not readable as objects.
+    opaque: BTreeSet<ObjectId>,
 }
 
 /// The bytes of a written update and where each object's body starts.
 pub(crate) struct Written {
     pub(crate) bytes: Vec<u8>,
     pub(crate) body_offsets: BTreeMap<ObjectId, usize>,
+    /// The document as the update left it, to start another update on the
+    /// written bytes without parsing them again.
+    pub(crate) successor: Successor,
+}
+
+/// The state of a document after an update, for [`Update::continuing`]: the
+/// objects as they now stand, the trailer, and where the new cross-reference
+/// section is.
+#[derive(Clone)]
+pub(crate) struct Successor {
+    doc: Document,
+    opaque: BTreeSet<ObjectId>,
+    next_number: u32,
+    xref: usize,
+    is_stream: bool,
+}
+
+impl std::fmt::Debug for Successor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Successor")
+            .field("objects", &self.doc.objects.len())
+            .field("xref", &self.xref)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Loads `bytes` as a PDF that can be extended, rejecting what cannot be.
@@ -85,7 +112,22 @@ impl<'a> Update<'a> {
             next_number,
             prev_xref,
             prev_is_stream,
+            opaque: BTreeSet::new(),
         })
+    }
+
+    /// Starts an update of `written`, the bytes of the update that left
+    /// `state` (with placeholders filled in place, offsets unchanged).
+    pub(crate) fn continuing(written: &'a [u8], state: Successor) -> Self {
+        Update {
+            original: written,
+            doc: state.doc,
+            objects: BTreeMap::new(),
+            next_number: state.next_number,
+            prev_xref: state.xref,
+            prev_is_stream: state.is_stream,
+            opaque: state.opaque,
+        }
     }
 
     /// Allocates a fresh object number.
@@ -110,6 +152,7 @@ impl<'a> Update<'a> {
         match self.objects.get(&id) {
             Some(Body::Object(obj)) => Ok(obj),
             Some(Body::Raw(_)) => Err(PdfError::Structure("object is not editable")),
+            None if self.opaque.contains(&id) => Err(PdfError::Structure("object is not editable")),
             None => self.doc.get_object(id).map_err(PdfError::from),
         }
     }
@@ -168,6 +211,7 @@ impl<'a> Update<'a> {
             }
         }
         trailer.set("ID", self.file_id(&out));
+        let written_trailer = trailer.clone();
         trailer.set("Prev", Object::Integer(self.prev_xref as i64));
         let xref_offset = out.len();
         match xref_stream_id {
@@ -178,9 +222,32 @@ impl<'a> Update<'a> {
             None => write_xref_table(&mut out, trailer, &offsets),
         }
         out.extend_from_slice(format!("startxref\n{xref_offset}\n%%EOF\n").as_bytes());
+        let mut doc = self.doc;
+        let mut opaque = self.opaque;
+        for (id, body) in self.objects {
+            match body {
+                Body::Object(object) => {
+                    opaque.remove(&id);
+                    doc.objects.insert(id, object);
+                }
+                Body::Raw(_) => {
+                    doc.objects.remove(&id);
+                    opaque.insert(id);
+                }
+            }
+        }
+        doc.trailer = written_trailer;
+        doc.max_id = self.next_number.saturating_sub(1);
         Written {
             bytes: out,
             body_offsets,
+            successor: Successor {
+                doc,
+                opaque,
+                next_number: self.next_number,
+                xref: xref_offset,
+                is_stream: self.prev_is_stream,
+            },
         }
     }
 
