@@ -88,6 +88,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .context("sequencing the transparency log")?;
     let timestamp_authority = Arc::new(timestamp_authority(&authority)?);
     let state = AppState {
+        verify_memo: Default::default(),
         verify_limiter: Arc::new(crate::http::VerifyRateLimiter::new(20, 60)),
         tsa: timestamp_authority.clone(),
         timestamp_authority,

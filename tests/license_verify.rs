@@ -271,6 +271,9 @@ async fn post_verify_takes_a_record_and_a_qr_text() {
         .unwrap();
     assert_eq!(r["indication"], "TOTAL-PASSED", "{r}");
     assert_eq!(r["license"]["license_id"], id.as_str());
+    // The bundle's signatures verified for this request are remembered for
+    // the next ones: every request's trust store shares the server's memo.
+    assert!(app.state.verify_memo.remembered() > 0);
     let qr = govseal::license::qr::qr_url(&app.url, &record);
     let r: Value = post("text/plain", qr.into_bytes())
         .await

@@ -54,6 +54,8 @@ pub struct AppState {
     pub timestamp_authority: Arc<TimeStampAuthority>,
     /// The same TSA, as the PAdES engine sees it.
     pub tsa: Arc<dyn crate::pades::TimeStamper>,
+    /// Signatures already verified, shared by the trust stores of all requests.
+    pub verify_memo: crate::verify::SignatureMemo,
     /// Rate limit of the public verification endpoint.
     pub verify_limiter: Arc<verify::RateLimiter>,
 }

@@ -58,7 +58,8 @@ pub(crate) async fn license_store(state: &AppState) -> Result<TrustStore, ApiErr
         crls,
     )
     .with_seals(seals)
-    .with_public_url(&authority.public_url);
+    .with_public_url(&authority.public_url)
+    .with_memo(state.verify_memo.clone());
     if let Some(status) = bundle.license_status {
         let cose = b64
             .decode(&status.cose_base64)
@@ -133,7 +134,8 @@ pub async fn current_trust_store(state: &AppState) -> Result<TrustStore, ApiErro
             authority.tsa.certificate.der.clone(),
         ],
         crls,
-    );
+    )
+    .with_memo(state.verify_memo.clone());
     Ok(store)
 }
 

@@ -22,14 +22,13 @@ use rustls_pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificat
 /// Remembered successes before the memo starts afresh (32 bytes each).
 const CAPACITY: usize = 1 << 16;
 
-/// Fingerprints of verifications that succeeded.
+/// Fingerprints of verifications that succeeded. Clones share one memo.
 #[derive(Clone, Default)]
-pub(crate) struct SignatureMemo(Arc<Mutex<HashSet<[u8; 32]>>>);
+pub struct SignatureMemo(Arc<Mutex<HashSet<[u8; 32]>>>);
 
 impl std::fmt::Debug for SignatureMemo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let len = self.0.lock().unwrap_or_else(PoisonError::into_inner).len();
-        write!(f, "SignatureMemo({len} verified)")
+        write!(f, "SignatureMemo({} verified)", self.remembered())
     }
 }
 
@@ -50,6 +49,11 @@ impl SignatureMemo {
             set.insert(key);
         }
         ok
+    }
+
+    /// How many successful verifications are remembered.
+    pub fn remembered(&self) -> usize {
+        self.lock().len()
     }
 
     /// rustls-webpki's algorithms, each consulting this memo first.

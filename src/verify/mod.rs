@@ -35,6 +35,7 @@ pub use input::{InputKind, input_kind, qr_text_from_photo, verify_bytes, verify_
 pub use license::{LicenseOptions, verify_license_record, verify_license_text};
 pub use license_input::record_from_text;
 pub use license_report::{LicenseReport, LicenseStatus, RevocationData};
+pub use memo::SignatureMemo;
 pub use pdf::{MAX_DOCUMENT_BYTES, verify_pdf};
 pub use report::{
     DocumentReport, Indication, Report, SignatureReport, Signer, SubIndication, TimestampReport,

@@ -92,6 +92,16 @@ impl TrustStore {
         self
     }
 
+    /// Shares `memo` with other stores: a server builds a store per request
+    /// (the CRLs and status snapshot change), and the signatures of its CA
+    /// certificates, seal certificates and CRLs need verifying only once.
+    /// Sharing is safe across bundles: the memo keeps only successes, keyed
+    /// by algorithm, key, message and signature, never a verdict on trust.
+    pub fn with_memo(mut self, memo: SignatureMemo) -> TrustStore {
+        self.memo = memo;
+        self
+    }
+
     /// Sets the public base URL that license QR texts must start with.
     pub fn with_public_url(mut self, url: &str) -> TrustStore {
         self.public_url = Some(url.trim_end_matches('/').to_string());
