@@ -136,7 +136,40 @@ impl SealAppearance {
 
     /// Draws the seal as a one-page PDF whose MediaBox is the seal's square,
     /// with a transparent background and the font embedded as a subset.
+    ///
+    /// The drawing depends only on the seal's texts and size, and every
+    /// license a seal signs carries it: the last few hundred are kept, so a
+    /// seal is drawn once per process rather than once per signature.
     pub fn to_pdf(&self) -> Result<Vec<u8>, AppearanceError> {
+        use std::collections::HashMap;
+        use std::sync::{Mutex, OnceLock, PoisonError};
+        type Key = (String, String, Option<String>, u32);
+        const KEPT: usize = 512;
+        static DRAWN: OnceLock<Mutex<HashMap<Key, Vec<u8>>>> = OnceLock::new();
+        let drawn = DRAWN.get_or_init(Default::default);
+        let key: Key = (
+            self.department_name.clone(),
+            self.seal_name.clone(),
+            self.seal_code.clone(),
+            self.diameter_mm.to_bits(),
+        );
+        if let Some(pdf) = drawn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(pdf.clone());
+        }
+        let pdf = self.draw_pdf()?;
+        let mut drawn = drawn.lock().unwrap_or_else(PoisonError::into_inner);
+        if drawn.len() >= KEPT {
+            drawn.clear();
+        }
+        drawn.insert(key, pdf.clone());
+        Ok(pdf)
+    }
+
+    fn draw_pdf(&self) -> Result<Vec<u8>, AppearanceError> {
         let mut document = DocumentBuilder::new().map_err(AppearanceError::Font)?;
         let drawing = self.drawing(document.font())?;
         document.set_title(&format!(

@@ -143,3 +143,21 @@ fn renders_as_a_red_seal_with_extractable_text() {
         assert!(text.contains('3') && text.contains('5'), "{text:?}");
     }
 }
+
+#[test]
+fn a_seal_drawn_again_is_the_same_drawing_and_another_seal_is_not() {
+    let first = seal(42.0).to_pdf().expect("pdf");
+    assert_eq!(
+        seal(42.0).draw_pdf().expect("pdf"),
+        first,
+        "drawing is deterministic"
+    );
+    assert_eq!(seal(42.0).to_pdf().expect("pdf"), first);
+    assert_ne!(seal(40.0).to_pdf().expect("pdf"), first);
+    let mut renamed = seal(42.0);
+    renamed.seal_name = "合同专用章".into();
+    assert_ne!(renamed.to_pdf().expect("pdf"), first);
+    let mut recoded = seal(42.0);
+    recoded.seal_code = None;
+    assert_ne!(recoded.to_pdf().expect("pdf"), first);
+}
