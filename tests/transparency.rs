@@ -424,7 +424,7 @@ async fn concurrent_appends_on_two_servers_give_one_gap_free_log() {
 /// A throughput figure, not a test of speed: 20,000 entries recorded in
 /// business-sized transactions, then sequenced in batches. Ignored because it
 /// measures rather than checks (speed is not asserted in tests); run it with
-/// `cargo test --test transparency sequencing_throughput -- --ignored --nocapture`.
+/// `cargo test --test integration transparency::sequencing_throughput -- --ignored --nocapture`.
 /// It still checks that every entry reaches the signed tree.
 #[tokio::test]
 #[ignore = "measurement: prints a throughput figure; run with --ignored --nocapture"]

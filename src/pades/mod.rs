@@ -208,18 +208,12 @@ pub fn document_timestamp(
     let tsa = tsa.ok_or_else(|| PadesError::Timestamp("no time-stamping authority".into()))?;
     let prepared = pdf::prepare(
         pdf,
-        &SignatureRequest {
-            field_name: field_name.to_string(),
-            page: 1,
-            rect: None,
-            appearance: None,
-            reason: None,
-            name: None,
-            location: None,
-            signing_time: OffsetDateTime::now_utc(),
-            kind: SignatureKind::DocumentTimestamp,
-            contents_capacity: DOC_TIMESTAMP_CAPACITY,
-        },
+        &SignatureRequest::invisible(
+            field_name,
+            SignatureKind::DocumentTimestamp,
+            OffsetDateTime::now_utc(),
+            DOC_TIMESTAMP_CAPACITY,
+        ),
     )?;
     let token = tsa
         .timestamp(&prepared.digest())

@@ -134,18 +134,8 @@ mod tests {
     }
 
     fn request(field: &str) -> SignatureRequest {
-        SignatureRequest {
-            field_name: field.into(),
-            page: 1,
-            rect: None,
-            appearance: None,
-            reason: None,
-            name: None,
-            location: None,
-            signing_time: time::macros::datetime!(2026-12-02 10:30:00 +08:00),
-            kind: SignatureKind::Cades,
-            contents_capacity: 64,
-        }
+        let time = time::macros::datetime!(2026-12-02 10:30:00 +08:00);
+        SignatureRequest::invisible(field, SignatureKind::Cades, time, 64)
     }
 
     #[test]

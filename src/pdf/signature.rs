@@ -55,6 +55,30 @@ pub struct SignatureRequest {
     pub contents_capacity: usize,
 }
 
+impl SignatureRequest {
+    /// An invisible signature on page 1 without reason, name or location:
+    /// what a document time-stamp (ETSI EN 319 142-1 §5.4.3) needs.
+    pub fn invisible(
+        field_name: &str,
+        kind: SignatureKind,
+        signing_time: OffsetDateTime,
+        contents_capacity: usize,
+    ) -> Self {
+        SignatureRequest {
+            field_name: field_name.to_string(),
+            page: 1,
+            rect: None,
+            appearance: None,
+            reason: None,
+            name: None,
+            location: None,
+            signing_time,
+            kind,
+            contents_capacity,
+        }
+    }
+}
+
 /// A document with a signature placeholder, waiting for its CMS.
 #[derive(Debug, Clone)]
 pub struct PreparedSignature {

@@ -216,10 +216,11 @@ fn write_format(symbol: &mut Symbol, k: u8) {
     symbol.set(8, width - 8, true);
 }
 
-/// The symbol under mask `k`, from the same symbol under mask `from`.
-fn remask(symbol: &Symbol, function: &Symbol, from: u8, k: u8) -> Symbol {
+/// The symbol under mask `k`, from the same symbol under mask 0 (as
+/// `qrcodegen` encodes it).
+fn remask(symbol: &Symbol, function: &Symbol, k: u8) -> Symbol {
     let lines = mask_lines();
-    let (from, k) = (usize::from(from), usize::from(k));
+    let (from, k) = (0, usize::from(k));
     let mut out = symbol.clone();
     // The mask lines run to 128 modules; the symbol stops at its width.
     let inside: Line = if out.width >= MAX_WIDTH {
@@ -306,50 +307,47 @@ fn shl(line: Line, by: usize) -> Line {
     line.checked_shl(by as u32).unwrap_or(0)
 }
 
-/// Bit `p`: a dark module among `p .. p + k`, by doubling the window.
-fn any_dark(dark: Line, k: usize) -> Line {
-    let (mut any, mut covered) = (dark, 1);
+/// Bit `p`: `join` of the bits that `k` steps of `shift` bring to `p`
+/// (itself included), doubling the window each step.
+fn window(
+    line: Line,
+    k: usize,
+    join: fn(Line, Line) -> Line,
+    shift: fn(Line, usize) -> Line,
+) -> Line {
+    let (mut all, mut covered) = (line, 1);
     while covered * 2 <= k {
-        any |= any >> covered;
+        all = join(all, shift(all, covered));
         covered *= 2;
     }
     if covered < k {
-        any |= shr(any, k - covered);
-    }
-    any
-}
-
-/// Bit `p`: modules `p .. p + k` all dark.
-fn dark_run(dark: Line, k: usize) -> Line {
-    let (mut all, mut covered) = (dark, 1);
-    while covered * 2 <= k {
-        all &= all >> covered;
-        covered *= 2;
-    }
-    if covered < k {
-        all &= shr(all, k - covered);
+        all = join(all, shift(all, k - covered));
     }
     all
 }
 
-/// Bit `p`: modules `p .. p + k` all light (beyond the line, they are).
-fn light_run(dark: Line, k: usize) -> Line {
-    !any_dark(dark, k)
+fn or(a: Line, b: Line) -> Line {
+    a | b
 }
 
-/// Bit `p`: modules `p − k .. p` all light (before the line, they are).
+fn and(a: Line, b: Line) -> Line {
+    a & b
+}
+
+/// Bit `p`: modules `p .. p + k` all dark (beyond the line, none is).
+fn dark_run(dark: Line, k: usize) -> Line {
+    window(dark, k, and, shr)
+}
+
+/// Bit `p`: modules `p .. p + k` all light (beyond the line, they are).
+fn light_run(dark: Line, k: usize) -> Line {
+    !window(dark, k, or, shr)
+}
+
+/// Bit `p`: modules `p − k .. p` all light (before the line, they are:
+/// shifting towards higher positions brings light modules in).
 fn light_before(dark: Line, k: usize) -> Line {
-    // Shifting towards higher positions brings in light modules from before
-    // the line, so the window is doubled leftwards.
-    let (mut any, mut covered) = (dark << 1, 1);
-    while covered * 2 <= k {
-        any |= shl(any, covered);
-        covered *= 2;
-    }
-    if covered < k {
-        any |= shl(any, k - covered);
-    }
-    !any
+    !window(dark << 1, k, or, shl)
 }
 
 /// Encodes `text` in byte mode at level M, in the smallest version that
@@ -373,18 +371,18 @@ pub(crate) fn encode(text: &[u8], max_version: u8) -> Result<(u8, Symbol), Optio
         return Err(Some(version));
     }
     let width = usize::from(version) * 4 + 17;
-    let mut unmasked = Symbol::empty(width);
+    let mut under_mask_0 = Symbol::empty(width);
     for y in 0..width {
         for x in 0..width {
             if code.get_module(x as i32, y as i32) {
-                unmasked.set(x, y, true);
+                under_mask_0.set(x, y, true);
             }
         }
     }
     let function = function_modules(version);
     let mut best: Option<(u32, Symbol)> = None;
     for k in 0..8 {
-        let candidate = remask(&unmasked, &function, 0, k);
+        let candidate = remask(&under_mask_0, &function, k);
         let score = penalty(&candidate);
         if best.as_ref().is_none_or(|(s, _)| score < *s) {
             best = Some((score, candidate));
@@ -580,17 +578,17 @@ pub(crate) mod tests {
     fn every_mask_gives_qrcodegens_symbol() {
         for text in texts() {
             let (version, _) = encode(&text, 27).expect("fits");
-            let unmasked_code = reference(&text, Some(0));
-            let width = unmasked_code.size() as usize;
+            let mask_0_code = reference(&text, Some(0));
+            let width = mask_0_code.size() as usize;
             let mut base = Symbol::empty(width);
             for y in 0..width {
                 for x in 0..width {
-                    base.set(x, y, unmasked_code.get_module(x as i32, y as i32));
+                    base.set(x, y, mask_0_code.get_module(x as i32, y as i32));
                 }
             }
             let function = function_modules(version);
             for k in 0..8u8 {
-                let ours = remask(&base, &function, 0, k);
+                let ours = remask(&base, &function, k);
                 assert!(
                     same(&ours, &reference(&text, Some(k))),
                     "mask {k}, {} bytes",
