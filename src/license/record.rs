@@ -68,7 +68,7 @@ pub fn certificate_kid(certificate_der: &[u8]) -> [u8; KID_LEN] {
 }
 
 /// The uncompressed P-256 point of a certificate's SubjectPublicKeyInfo.
-fn p256_public_key(certificate_der: &[u8]) -> Result<Vec<u8>, RecordError> {
+pub fn p256_public_key(certificate_der: &[u8]) -> Result<Vec<u8>, RecordError> {
     let (rest, cert) = x509_parser::parse_x509_certificate(certificate_der)
         .map_err(|e| RecordError::Certificate(e.to_string()))?;
     if !rest.is_empty() {
@@ -147,8 +147,13 @@ impl OpenedRecord {
     /// Verifies the signature with the public key of `certificate_der`
     /// (whatever its kid; see [`verify_record`] for the kid-guided search).
     pub fn verify_with(&self, certificate_der: &[u8]) -> Result<(), RecordError> {
-        let key = p256_public_key(certificate_der)?;
-        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, key)
+        self.verify_with_key(&p256_public_key(certificate_der)?)
+    }
+
+    /// Verifies the signature with an uncompressed P-256 point (the key of
+    /// [`p256_public_key`], read once per certificate by a verifier).
+    pub fn verify_with_key(&self, public_key: &[u8]) -> Result<(), RecordError> {
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public_key)
             .verify(&self.to_be_signed, &self.signature)
             .map_err(|_| RecordError::BadSignature)
     }

@@ -21,6 +21,7 @@
 
 mod appearance;
 mod dss;
+mod elide;
 mod error;
 pub(crate) mod flate;
 mod inspect;
@@ -30,7 +31,7 @@ mod update;
 
 pub use dss::append_dss;
 pub(crate) use dss::append_dss_continuing;
+pub use elide::Elided;
 pub use error::PdfError;
-pub use inspect::{SignatureInfo, signatures};
+pub use inspect::{SignatureInfo, signatures, signatures_in};
 pub use signature::{PreparedSignature, SignatureKind, SignatureRequest, prepare};
-pub(crate) use update::load;

@@ -61,11 +61,21 @@ pub(crate) fn validate(
     at: OffsetDateTime,
     purpose: Purpose,
 ) -> ChainStatus {
-    if let Err(why) =
-        check_leaf_eku(leaf, purpose).and_then(|()| check_leaf_key_usage(leaf, purpose))
-    {
+    if let Err(why) = check_leaf(leaf, purpose) {
         return ChainStatus::Constraints(why);
     }
+    validate_path(store, leaf, extra_certs, extra_crls, at)
+}
+
+/// [`validate`] for a leaf that already passed [`check_leaf`]: the path,
+/// validity periods and revocation.
+pub(crate) fn validate_path(
+    store: &TrustStore,
+    leaf: &[u8],
+    extra_certs: &[Vec<u8>],
+    extra_crls: &[Vec<u8>],
+    at: OffsetDateTime,
+) -> ChainStatus {
     // The bundle's own CRLs are sorted out once per store; a document's
     // certificates and CRLs (CMS, /DSS) are added per call.
     let from_document;
@@ -134,15 +144,7 @@ fn run(
 ) -> Result<(), webpki::Error> {
     let leaf_der = CertificateDer::from(leaf);
     let cert = EndEntityCert::try_from(&leaf_der)?;
-    let anchor_ders: Vec<CertificateDer<'_>> = store
-        .anchors()
-        .iter()
-        .map(|a| CertificateDer::from(a.as_slice()))
-        .collect();
-    let anchors: Vec<_> = anchor_ders
-        .iter()
-        .filter_map(|a| webpki::anchor_from_trusted_cert(a).ok())
-        .collect();
+    let anchors = store.webpki_anchors();
     let intermediates: Vec<CertificateDer<'_>> = store
         .intermediates()
         .iter()
@@ -174,7 +176,7 @@ fn run(
         .collect();
     cert.verify_for_usage(
         &algorithms,
-        &anchors,
+        anchors,
         &intermediates,
         time,
         AnyEku,
@@ -276,11 +278,18 @@ fn revocation_time(leaf: &[u8], crls: &[Vec<u8>]) -> Option<OffsetDateTime> {
         .min()
 }
 
-/// The leaf's own EKU: a TSA needs id-kp-timeStamping; a signer must not be
-/// a TSA-only certificate.
-fn check_leaf_eku(leaf: &[u8], purpose: Purpose) -> Result<(), String> {
+/// The leaf's own constraints for `purpose`, which webpki does not check:
+/// its extended key usage and its key usage.
+pub(crate) fn check_leaf(leaf: &[u8], purpose: Purpose) -> Result<(), String> {
     let (_, cert) =
         X509Certificate::from_der(leaf).map_err(|e| format!("unreadable certificate: {e}"))?;
+    check_leaf_eku(&cert, purpose)?;
+    check_leaf_key_usage(&cert, purpose)
+}
+
+/// The leaf's own EKU: a TSA needs id-kp-timeStamping; a signer must not be
+/// a TSA-only certificate.
+fn check_leaf_eku(cert: &X509Certificate<'_>, purpose: Purpose) -> Result<(), String> {
     let eku = cert
         .extended_key_usage()
         .map_err(|e| format!("malformed extended key usage: {e}"))?
@@ -311,12 +320,10 @@ fn check_leaf_eku(leaf: &[u8], purpose: Purpose) -> Result<(), String> {
 /// (contentCommitment), RFC 5280 §4.2.1.3; webpki checks key usage for CAs
 /// only. A certificate that breaks it breaks a chain constraint
 /// (EN 319 102-1 §5.2.6: CHAIN_CONSTRAINTS_FAILURE).
-fn check_leaf_key_usage(leaf: &[u8], purpose: Purpose) -> Result<(), String> {
+fn check_leaf_key_usage(cert: &X509Certificate<'_>, purpose: Purpose) -> Result<(), String> {
     if purpose != Purpose::Signing {
         return Ok(());
     }
-    let (_, cert) =
-        X509Certificate::from_der(leaf).map_err(|e| format!("unreadable certificate: {e}"))?;
     match cert
         .key_usage()
         .map_err(|e| format!("malformed key usage: {e}"))?

@@ -12,24 +12,41 @@ use super::pdf::rfc3339;
 use super::status::SnapshotState;
 use super::trust::TrustStore;
 
+/// A CRL's issuer and dates, read once per trust store.
+#[derive(Debug)]
+pub(crate) struct CrlDates {
+    issuer: String,
+    this_update: OffsetDateTime,
+    next_update: Option<OffsetDateTime>,
+}
+
+/// The issuer and dates of each readable CRL of `crls`.
+pub(crate) fn crl_dates(crls: &[Vec<u8>]) -> Vec<CrlDates> {
+    crls.iter()
+        .filter_map(|der| {
+            let (_, crl) = CertificateRevocationList::from_der(der).ok()?;
+            Some(CrlDates {
+                issuer: crl.issuer().to_string(),
+                this_update: OffsetDateTime::from_unix_timestamp(crl.last_update().timestamp())
+                    .ok()?,
+                next_update: crl
+                    .next_update()
+                    .and_then(|t| OffsetDateTime::from_unix_timestamp(t.timestamp()).ok()),
+            })
+        })
+        .collect()
+}
+
 /// The freshness of `store`'s CRLs and license status snapshot at `at`.
 pub fn revocation_data(store: &TrustStore, at: OffsetDateTime) -> RevocationData {
     let crls = store
-        .crls()
+        .crl_dates()
         .iter()
-        .filter_map(|der| {
-            let (_, crl) = CertificateRevocationList::from_der(der).ok()?;
-            let this_update =
-                OffsetDateTime::from_unix_timestamp(crl.last_update().timestamp()).ok()?;
-            let next_update = crl
-                .next_update()
-                .and_then(|t| OffsetDateTime::from_unix_timestamp(t.timestamp()).ok());
-            Some(CrlFreshness {
-                issuer: crl.issuer().to_string(),
-                this_update: rfc3339(this_update),
-                next_update: next_update.map(rfc3339),
-                age_seconds: (at - this_update).whole_seconds(),
-            })
+        .map(|crl| CrlFreshness {
+            issuer: crl.issuer.clone(),
+            this_update: rfc3339(crl.this_update),
+            next_update: crl.next_update.map(rfc3339),
+            age_seconds: (at - crl.this_update).whole_seconds(),
         })
         .collect();
     let license_status = Some(match store.license_status() {

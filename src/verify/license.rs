@@ -30,19 +30,18 @@
 //! required for TOTAL-PASSED.
 
 use time::{Duration, OffsetDateTime};
-use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::chain::{self, ChainStatus, Purpose};
+use super::chain::{self, ChainStatus};
 use super::freshness;
 use super::license_input;
 use super::license_report::{LicenseField, LicenseReport, LicenseStatus};
-use super::memo::SignatureMemo;
 use super::pdf::rfc3339;
 use super::report::{DocumentReport, Indication, Report, SignatureReport, SubIndication};
+use super::seal_index::SealEntry;
 use super::status::{ListedStatus, SnapshotState};
 use super::trust::TrustStore;
 use crate::license::claims::{LicenseClaims, StatusAtIssue};
-use crate::license::record::{OpenedRecord, RecordError, certificate_kid, open_record};
+use crate::license::record::{OpenedRecord, RecordError, open_record};
 
 /// Clock skew tolerated between the issuer and the verifier.
 const SKEW: Duration = Duration::minutes(5);
@@ -89,7 +88,7 @@ pub fn verify_license_record(cose: &[u8], store: &TrustStore, options: &LicenseO
     let mut license = None;
     let mut signer = None;
     if let Some(seal) = signature {
-        signer = chain::signer_of(seal);
+        signer = seal.signer.clone();
         check_chain(seal, claims, store, options, &mut check);
         let status = check_status(seal, claims, store, options, &mut check);
         let mut report = license_report(claims, status, record.kid());
@@ -164,20 +163,24 @@ fn check_signature<'a>(
     record: &OpenedRecord,
     store: &'a TrustStore,
     check: &mut Check,
-) -> Option<&'a [u8]> {
+) -> Option<&'a SealEntry> {
     let mut matched = 0;
-    for der in store.seals() {
-        if certificate_kid(der) != *record.kid() {
+    for seal in store.seal_index() {
+        if seal.kid != *record.kid() {
             continue;
         }
         matched += 1;
-        match record.verify_with(der) {
+        let verified = match &seal.key {
+            Ok(key) => record.verify_with_key(key),
+            Err(why) => Err(RecordError::Certificate(why.clone())),
+        };
+        match verified {
             Ok(()) => {
                 check.ok(format!(
                     "COSE_Sign1 ES256 signature verifies with seal certificate kid {}",
                     hex::encode(record.kid())
                 ));
-                return Some(der);
+                return Some(seal);
             }
             Err(RecordError::BadSignature) => {}
             Err(e) => check.note(format!("a certificate with this kid is unusable: {e}")),
@@ -203,7 +206,7 @@ fn check_signature<'a>(
 }
 
 fn check_chain(
-    seal: &[u8],
+    seal: &SealEntry,
     claims: &LicenseClaims,
     store: &TrustStore,
     options: &LicenseOptions,
@@ -212,7 +215,11 @@ fn check_chain(
     use Indication::{Indeterminate, TotalFailed};
     let at = claims.issued_at;
     let when = rfc3339(at);
-    match chain::validate(store, seal, &[], &[], at, Purpose::Signing) {
+    let status = match &seal.constraints {
+        Ok(()) => chain::validate_path(store, &seal.der, &[], &[], at),
+        Err(why) => ChainStatus::Constraints(why.clone()),
+    };
+    match status {
         ChainStatus::Valid => check.ok(format!(
             "seal certificate chains to the root, unrevoked, at issue ({when})"
         )),
@@ -263,7 +270,7 @@ fn check_chain(
 
 /// The license's own status: validity window, then the snapshot.
 fn check_status(
-    seal: &[u8],
+    seal: &SealEntry,
     claims: &LicenseClaims,
     store: &TrustStore,
     options: &LicenseOptions,
@@ -274,7 +281,7 @@ fn check_status(
     let id = claims.license_id.as_str();
     let mut status = LicenseStatus::Valid;
     let snapshot = match store.license_status() {
-        SnapshotState::Verified(s) if issued_by(seal, &s.signer, store.memo()) => Some(s),
+        SnapshotState::Verified(s) if seal.certified_by_snapshot_signer => Some(s),
         SnapshotState::Verified(_) => {
             check.fail(
                 Indeterminate,
@@ -391,21 +398,6 @@ fn check_status(
         check.ok(format!("license {id} is neither revoked nor suspended"));
     }
     status
-}
-
-/// True if `ca` (DER) certifies `seal` (DER): same DN and its key verifies
-/// the seal certificate's signature (RFC 5280 §6.1.3 (a)(1)).
-fn issued_by(seal: &[u8], ca: &[u8], memo: &SignatureMemo) -> bool {
-    let (Ok((_, seal_cert)), Ok((_, ca))) = (
-        X509Certificate::from_der(seal),
-        X509Certificate::from_der(ca),
-    ) else {
-        return false;
-    };
-    seal_cert.issuer().as_raw() == ca.subject().as_raw()
-        && memo.verified(&[b"certificate", ca.public_key().raw, seal], || {
-            seal_cert.verify_signature(Some(ca.public_key())).is_ok()
-        })
 }
 
 fn license_report(claims: &LicenseClaims, status: LicenseStatus, kid: &[u8]) -> LicenseReport {

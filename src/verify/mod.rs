@@ -26,6 +26,7 @@ mod memo;
 mod pdf;
 pub mod photo;
 pub mod report;
+mod seal_index;
 pub mod status;
 mod tokens;
 pub mod trust;

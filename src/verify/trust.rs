@@ -19,8 +19,12 @@ use std::path::{Path, PathBuf};
 
 use std::sync::{Arc, OnceLock};
 
+use rustls_pki_types::TrustAnchor;
+
 use super::chain::RevocationLists;
+use super::freshness::{CrlDates, crl_dates};
 use super::memo::SignatureMemo;
+use super::seal_index::{self, SealEntry};
 use super::status::{MAX_SNAPSHOT_BYTES, SnapshotState, verify_snapshot};
 
 /// Why a trust bundle directory could not be read.
@@ -60,8 +64,28 @@ pub struct TrustStore {
     public_url: Option<String>,
     /// Signatures of this bundle already verified (see [`super::memo`]).
     memo: SignatureMemo,
-    /// The bundle's authentic CRLs, sorted out at first use.
-    bundle_crls: Arc<OnceLock<RevocationLists>>,
+    /// What is derived from the parts above, at first use.
+    derived: Arc<Derived>,
+}
+
+/// Facts read from a store's parts once, at first use: the parts never
+/// change after the store is built (every `with_*` starts afresh).
+#[derive(Default)]
+struct Derived {
+    /// The bundle's authentic CRLs.
+    bundle_crls: OnceLock<RevocationLists>,
+    /// The seal certificates with their kid, key and signer.
+    seals: OnceLock<Vec<SealEntry>>,
+    /// Each CRL's issuer and dates.
+    crl_dates: OnceLock<Vec<CrlDates>>,
+    /// The anchors as rustls-webpki reads them.
+    anchors: OnceLock<Vec<TrustAnchor<'static>>>,
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derived")
+    }
 }
 
 impl TrustStore {
@@ -82,6 +106,7 @@ impl TrustStore {
     /// Adds seal certificates (DER): the signer candidates of license records.
     pub fn with_seals(mut self, seals: Vec<Vec<u8>>) -> TrustStore {
         self.seals.extend(seals);
+        self.derived = Arc::default();
         self
     }
 
@@ -89,6 +114,7 @@ impl TrustStore {
     /// against this store's CA certificates (so call it after the CAs are in).
     pub fn with_license_status(mut self, cose: &[u8]) -> TrustStore {
         self.license_status = verify_snapshot(cose, &self.anchors, &self.intermediates);
+        self.derived = Arc::default();
         self
     }
 
@@ -99,6 +125,7 @@ impl TrustStore {
     /// by algorithm, key, message and signature, never a verdict on trust.
     pub fn with_memo(mut self, memo: SignatureMemo) -> TrustStore {
         self.memo = memo;
+        self.derived = Arc::default();
         self
     }
 
@@ -174,8 +201,35 @@ impl TrustStore {
     /// and parsed once: anchors, intermediates and CRLs never change after
     /// the store is built.
     pub(crate) fn bundle_crls(&self) -> &RevocationLists {
-        self.bundle_crls
+        self.derived
+            .bundle_crls
             .get_or_init(|| RevocationLists::of(self, &[], &[]))
+    }
+
+    /// The seal certificates with what verifying a record needs of them.
+    pub(crate) fn seal_index(&self) -> &[SealEntry] {
+        self.derived
+            .seals
+            .get_or_init(|| seal_index::index(&self.seals, &self.license_status, &self.memo))
+    }
+
+    /// Each CRL's issuer, thisUpdate and nextUpdate.
+    pub(crate) fn crl_dates(&self) -> &[CrlDates] {
+        self.derived.crl_dates.get_or_init(|| crl_dates(&self.crls))
+    }
+
+    /// The trust anchors as rustls-webpki reads them (unreadable ones left out).
+    pub(crate) fn webpki_anchors(&self) -> &[TrustAnchor<'static>] {
+        self.derived.anchors.get_or_init(|| {
+            self.anchors
+                .iter()
+                .filter_map(|der| {
+                    webpki::anchor_from_trusted_cert(&der.as_slice().into())
+                        .ok()
+                        .map(|a| a.to_owned())
+                })
+                .collect()
+        })
     }
 
     /// The memo of signatures already verified against this bundle.
