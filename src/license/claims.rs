@@ -41,6 +41,7 @@ use std::fmt;
 use ciborium::Value;
 use time::OffsetDateTime;
 
+use super::cbor::{self, Item};
 use crate::identity::{ResidentId, Uscc};
 use crate::license::identifier::LicenseId;
 
@@ -244,13 +245,8 @@ impl LicenseClaims {
 
     /// Decodes and validates claims written by [`LicenseClaims::to_cbor`].
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, ClaimsError> {
-        let mut reader = bytes;
-        let value: Value =
-            ciborium::from_reader(&mut reader).map_err(|e| ClaimsError::Cbor(e.to_string()))?;
-        if !reader.is_empty() {
-            return Err(ClaimsError::Cbor("bytes after the claims map".into()));
-        }
-        let Value::Map(entries) = value else {
+        let value = cbor::read(bytes).map_err(|e| ClaimsError::Cbor(e.to_string()))?;
+        let Item::Map(entries) = value else {
             return Err(ClaimsError::NotAMap);
         };
         let claims = ClaimMap::new(&entries)?;
@@ -267,7 +263,7 @@ impl LicenseClaims {
             return Err(ClaimsError::IssuerMismatch);
         }
         let fields = match claims.get_text(FIELDS) {
-            Some(Value::Map(entries)) => string_pairs(entries)?,
+            Some(Item::Map(entries)) => string_pairs(entries)?,
             Some(_) => return Err(ClaimsError::Invalid(FIELDS)),
             None => return Err(ClaimsError::Missing(FIELDS)),
         };
@@ -299,10 +295,10 @@ fn text(s: &str) -> Value {
 }
 
 /// A map's entries, checked for duplicate keys, with typed lookups.
-struct ClaimMap<'a>(&'a [(Value, Value)]);
+struct ClaimMap<'m, 'a>(&'m [(Item<'a>, Item<'a>)]);
 
-impl<'a> ClaimMap<'a> {
-    fn new(entries: &'a [(Value, Value)]) -> Result<Self, ClaimsError> {
+impl<'m, 'a> ClaimMap<'m, 'a> {
+    fn new(entries: &'m [(Item<'a>, Item<'a>)]) -> Result<Self, ClaimsError> {
         for (i, (key, _)) in entries.iter().enumerate() {
             if entries[..i].iter().any(|(k, _)| k == key) {
                 return Err(ClaimsError::DuplicateKey(format!("{key:?}")));
@@ -311,21 +307,21 @@ impl<'a> ClaimMap<'a> {
         Ok(ClaimMap(entries))
     }
 
-    fn get(&self, want: impl Fn(&Value) -> bool) -> Option<&'a Value> {
+    fn get(&self, want: impl Fn(&Item<'a>) -> bool) -> Option<&'m Item<'a>> {
         self.0.iter().find(|(k, _)| want(k)).map(|(_, v)| v)
     }
 
-    fn get_text(&self, key: &str) -> Option<&'a Value> {
+    fn get_text(&self, key: &str) -> Option<&'m Item<'a>> {
         self.get(|k| k.as_text() == Some(key))
     }
 
-    fn get_int(&self, key: i64) -> Option<&'a Value> {
-        self.get(|k| k.as_integer() == Some(key.into()))
+    fn get_int(&self, key: i64) -> Option<&'m Item<'a>> {
+        self.get(|k| k.as_i64() == Some(key))
     }
 
     fn text(&self, key: &'static str) -> Result<&'a str, ClaimsError> {
         match self.get_text(key) {
-            Some(Value::Text(s)) => Ok(s),
+            Some(Item::Text(s)) => Ok(s),
             Some(_) => Err(ClaimsError::Invalid(key)),
             None => Err(ClaimsError::Missing(key)),
         }
@@ -333,7 +329,7 @@ impl<'a> ClaimMap<'a> {
 
     fn int_text(&self, key: i64, name: &'static str) -> Result<&'a str, ClaimsError> {
         match self.get_int(key) {
-            Some(Value::Text(s)) => Ok(s),
+            Some(Item::Text(s)) => Ok(s),
             Some(_) => Err(ClaimsError::Invalid(name)),
             None => Err(ClaimsError::Missing(name)),
         }
@@ -344,22 +340,19 @@ impl<'a> ClaimMap<'a> {
         let Some(value) = self.get_int(key) else {
             return Ok(None);
         };
-        let seconds = value
-            .as_integer()
-            .and_then(|i| i64::try_from(i).ok())
-            .ok_or(ClaimsError::Invalid(name))?;
+        let seconds = value.as_i64().ok_or(ClaimsError::Invalid(name))?;
         OffsetDateTime::from_unix_timestamp(seconds)
             .map(Some)
             .map_err(|_| ClaimsError::Invalid(name))
     }
 }
 
-fn string_pairs(entries: &[(Value, Value)]) -> Result<Vec<(String, String)>, ClaimsError> {
+fn string_pairs(entries: &[(Item<'_>, Item<'_>)]) -> Result<Vec<(String, String)>, ClaimsError> {
     ClaimMap::new(entries)?;
     entries
         .iter()
         .map(|(k, v)| match (k, v) {
-            (Value::Text(k), Value::Text(v)) => Ok((k.clone(), v.clone())),
+            (Item::Text(k), Item::Text(v)) => Ok((k.to_string(), v.to_string())),
             _ => Err(ClaimsError::Invalid(FIELDS)),
         })
         .collect()

@@ -2,6 +2,7 @@
 //! the signed record and QR payload, and the status snapshot.
 
 pub mod catalogue;
+pub(crate) mod cbor;
 pub mod certificate_pdf;
 pub mod claims;
 pub mod forms;

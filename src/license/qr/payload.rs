@@ -2,7 +2,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use miniz_oxide::inflate::{TINFLStatus, decompress_to_vec_zlib_with_limit};
+use std::cell::RefCell;
+
+use miniz_oxide::inflate::TINFLStatus;
+use miniz_oxide::inflate::core::inflate_flags::{
+    TINFL_FLAG_PARSE_ZLIB_HEADER, TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+};
+use miniz_oxide::inflate::core::{DecompressorOxide, decompress};
 
 use super::QrError;
 
@@ -55,13 +61,7 @@ pub fn payload_from_text(text: &str) -> Result<Vec<u8>, QrError> {
         .decode(payload)
         .map_err(|_| QrError::Base64)?;
     let record = if is_zlib(&bytes) {
-        decompress_to_vec_zlib_with_limit(&bytes, MAX_RECORD_BYTES).map_err(|e| {
-            if e.status == TINFLStatus::HasMoreOutput {
-                QrError::InflatesTooFar
-            } else {
-                QrError::NotARecord
-            }
-        })?
+        inflate(&bytes)?
     } else {
         bytes
     };
@@ -69,6 +69,30 @@ pub fn payload_from_text(text: &str) -> Result<Vec<u8>, QrError> {
         return Err(QrError::NotARecord);
     }
     Ok(record)
+}
+
+thread_local! {
+    /// One decompressor and output buffer per thread, reused: a fresh
+    /// decompressor is an 11 KB zeroed allocation for every QR code read.
+    static INFLATER: RefCell<Option<(Box<DecompressorOxide>, Vec<u8>)>> = const { RefCell::new(None) };
+}
+
+/// Inflates a zlib stream (RFC 1950, Adler-32 checked) of at most
+/// [`MAX_RECORD_BYTES`] bytes.
+fn inflate(zlib: &[u8]) -> Result<Vec<u8>, QrError> {
+    INFLATER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let (decompressor, output) =
+            slot.get_or_insert_with(|| (Box::default(), vec![0; MAX_RECORD_BYTES]));
+        decompressor.init();
+        let flags = TINFL_FLAG_PARSE_ZLIB_HEADER | TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+        let (status, _, written) = decompress(decompressor, zlib, output, 0, flags);
+        match status {
+            TINFLStatus::Done => Ok(output[..written].to_vec()),
+            TINFLStatus::HasMoreOutput => Err(QrError::InflatesTooFar),
+            _ => Err(QrError::NotARecord),
+        }
+    })
 }
 
 /// A zlib header (RFC 1950 §2.2): deflate with a window ≤ 32 KiB, no preset

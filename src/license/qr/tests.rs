@@ -89,6 +89,14 @@ fn refuses_bombs_and_non_records() {
         MAX_RECORD_BYTES
     );
 
+    // A stream whose Adler-32 trailer does not match its data (RFC 1950 §2.2).
+    let mut record = vec![0xd2u8];
+    record.extend(b"record record record record");
+    let mut corrupt = compress_to_vec_zlib(&record, 9);
+    *corrupt.last_mut().unwrap() ^= 1;
+    let corrupt = URL_SAFE_NO_PAD.encode(corrupt);
+    assert_eq!(payload_from_text(&corrupt), Err(QrError::NotARecord));
+
     let zlib_of_text = URL_SAFE_NO_PAD.encode(compress_to_vec_zlib(b"hello hello hello", 9));
     assert_eq!(payload_from_text(&zlib_of_text), Err(QrError::NotARecord));
     assert_eq!(
