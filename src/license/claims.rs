@@ -255,12 +255,14 @@ impl LicenseClaims {
             .text(LICENSE_ID)?
             .parse()
             .map_err(|_| ClaimsError::Invalid(LICENSE_ID))?;
-        let iss: Uscc = claims
-            .int_text(ISS, "iss")?
-            .parse()
-            .map_err(|_| ClaimsError::Invalid("iss"))?;
-        if &iss != license_id.issuer() {
-            return Err(ClaimsError::IssuerMismatch);
+        // Written from the identifier, `iss` is its issuer's text; anything
+        // else is parsed to say what is wrong with it.
+        let iss = claims.int_text(ISS, "iss")?;
+        if iss != license_id.issuer().as_str() {
+            let iss: Uscc = iss.parse().map_err(|_| ClaimsError::Invalid("iss"))?;
+            if &iss != license_id.issuer() {
+                return Err(ClaimsError::IssuerMismatch);
+            }
         }
         let fields = match claims.get_text(FIELDS) {
             Some(Item::Map(entries)) => string_pairs(entries)?,
