@@ -213,4 +213,56 @@ mod tests {
         assert_ne!(a, stand_in(&hex_string(b'A', 600)));
         assert_ne!(a, stand_in(&hex_string(b'a', 602)));
     }
+
+    /// A real document: the parser reads the stand-in where the value was
+    /// and every other object as before.
+    #[test]
+    fn the_parser_reads_stand_ins_in_place_of_the_values() {
+        use lopdf::{Dictionary, Object, StringFormat};
+        let mut doc = Document::with_version("1.7");
+        let value = vec![0x30u8; 400];
+        let mut sig = Dictionary::new();
+        sig.set("Type", Object::Name(b"Sig".to_vec()));
+        sig.set(
+            "Contents",
+            Object::String(value.clone(), StringFormat::Hexadecimal),
+        );
+        let id = doc.add_object(sig);
+        let mut catalog = Dictionary::new();
+        catalog.set("Type", Object::Name(b"Catalog".to_vec()));
+        catalog.set("Sig", Object::Reference(id));
+        let root = doc.add_object(catalog);
+        doc.trailer.set("Root", Object::Reference(root));
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+
+        let elided = Elided::new(&bytes);
+        assert_eq!(elided.regions.len(), 1);
+        let (start, end, stand_in) = elided.regions[0];
+        let read = elided.load().unwrap();
+        let contents = |doc: &Document| {
+            doc.get_dictionary(id)
+                .unwrap()
+                .get(b"Contents")
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_vec()
+        };
+        assert_eq!(contents(&read), stand_in);
+        assert_eq!(
+            read.get_dictionary(root).unwrap().get(b"Sig").unwrap(),
+            &Object::Reference(id)
+        );
+        assert_eq!(
+            elided
+                .signature_value(&contents(&read), start, end)
+                .as_ref(),
+            value.as_slice()
+        );
+        assert_eq!(
+            contents(&elided.load_prefix(bytes.len()).unwrap()),
+            stand_in
+        );
+    }
 }
