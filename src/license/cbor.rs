@@ -137,7 +137,7 @@ impl<'a> Reader<'a> {
             }
             4 => {
                 let n = self.count(argument)?;
-                let mut items = Vec::with_capacity(n);
+                let mut items = Vec::with_capacity(n.min(64));
                 for _ in 0..n {
                     items.push(self.item(depth + 1)?);
                 }
@@ -145,7 +145,7 @@ impl<'a> Reader<'a> {
             }
             5 => {
                 let n = self.count(argument)?;
-                let mut entries = Vec::with_capacity(n);
+                let mut entries = Vec::with_capacity(n.min(64));
                 for _ in 0..n {
                     let key = self.item(depth + 1)?;
                     entries.push((key, self.item(depth + 1)?));

@@ -7,7 +7,6 @@ use std::collections::HashSet;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::PdfError;
-use super::elide::Elided;
 use super::serialize::decode_text_string;
 use super::update::load;
 
@@ -33,15 +32,11 @@ pub struct SignatureInfo {
 
 /// Lists the signatures of `pdf` in the order of their fields.
 pub fn signatures(pdf: &[u8]) -> Result<Vec<SignatureInfo>, PdfError> {
-    signatures_in(&load(pdf)?, None)
+    signatures_in(&load(pdf)?)
 }
 
-/// Lists the signatures of `doc`, read from `elided` if given (the
-/// signature values then come from the original bytes, see [`Elided`]).
-pub fn signatures_in(
-    doc: &Document,
-    elided: Option<&Elided<'_>>,
-) -> Result<Vec<SignatureInfo>, PdfError> {
+/// Lists the signatures of an already parsed document.
+pub fn signatures_in(doc: &Document) -> Result<Vec<SignatureInfo>, PdfError> {
     let mut found = Vec::new();
     for field in signature_fields(doc)? {
         let Some(value) = field.dict.get(b"V").ok() else {
@@ -50,7 +45,7 @@ pub fn signatures_in(
         let Ok((_, Object::Dictionary(sig))) = doc.dereference(value) else {
             continue;
         };
-        found.push(describe(doc, field.name, sig, elided)?);
+        found.push(describe(doc, field.name, sig)?);
     }
     Ok(found)
 }
@@ -59,7 +54,6 @@ fn describe(
     doc: &Document,
     field_name: String,
     sig: &Dictionary,
-    elided: Option<&Elided<'_>>,
 ) -> Result<SignatureInfo, PdfError> {
     let name = |key: &[u8]| {
         sig.get(key)
@@ -88,16 +82,12 @@ fn describe(
         .get(b"Contents")
         .and_then(Object::as_str)
         .map_err(|_| PdfError::Structure("a signature has no /Contents string"))?;
-    let contents = match elided {
-        Some(e) => e.signature_value(contents, byte_range[1], byte_range[2]),
-        None => std::borrow::Cow::Borrowed(contents),
-    };
     Ok(SignatureInfo {
         field_name,
         sig_type: name(b"Type"),
         sub_filter: name(b"SubFilter"),
         byte_range,
-        contents: trim_der(&contents).to_vec(),
+        contents: trim_der(contents).to_vec(),
         signing_time: sig
             .get(b"M")
             .and_then(Object::as_str)

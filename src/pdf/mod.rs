@@ -21,7 +21,6 @@
 
 mod appearance;
 mod dss;
-mod elide;
 mod error;
 pub(crate) mod flate;
 mod inspect;
@@ -29,9 +28,10 @@ mod serialize;
 mod signature;
 mod update;
 
+pub(crate) use update::load;
+
 pub use dss::append_dss;
 pub(crate) use dss::append_dss_continuing;
-pub use elide::Elided;
 pub use error::PdfError;
 pub use inspect::{SignatureInfo, signatures, signatures_in};
 pub use signature::{PreparedSignature, SignatureKind, SignatureRequest, prepare};

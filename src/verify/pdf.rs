@@ -49,19 +49,17 @@ pub fn verify_pdf(bytes: &[u8], store: &TrustStore, at: OffsetDateTime) -> Repor
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Report::unreadable(time, document, "the document is too large".into());
     }
-    let elided = pdf::Elided::new(bytes);
-    let last = match elided.load() {
+    let last = match pdf::load(bytes) {
         Ok(doc) => doc,
         Err(e) => return Report::unreadable(time, document, e.to_string()),
     };
-    let signatures = match pdf::signatures_in(&last, Some(&elided)) {
+    let signatures = match pdf::signatures_in(&last) {
         Ok(s) => s,
         Err(e) => return Report::unreadable(time, document, e.to_string()),
     };
     let (dss_certs, dss_crls) = dss(&last);
     let ctx = Context {
         bytes,
-        elided: &elided,
         store,
         at,
         revisions,
@@ -75,8 +73,6 @@ pub fn verify_pdf(bytes: &[u8], store: &TrustStore, at: OffsetDateTime) -> Repor
 
 struct Context<'a> {
     bytes: &'a [u8],
-    /// The same bytes with the signature values left out, for parsing.
-    elided: &'a pdf::Elided<'a>,
     store: &'a TrustStore,
     at: OffsetDateTime,
     /// (end after `%%EOF`, end after its end-of-line) of every revision.
@@ -415,7 +411,7 @@ impl Context<'_> {
     }
 
     fn changes_after(&self, sig: &SignatureInfo, out: &mut Outcome) {
-        let signed = match self.elided.load_prefix(sig.revision_end) {
+        let signed = match pdf::load(&self.bytes[..sig.revision_end]) {
             Ok(doc) => doc,
             Err(e) => {
                 return out.fail(
