@@ -6,8 +6,8 @@
 //! - **in-process issuance** of the 12-field business license on SQLite:
 //!   the `issue` use case as `POST /v1/licenses` calls it — validation, COSE
 //!   record, QR, the A4 certificate PDF, PAdES B-LT with time-stamp and
-//!   validation data, the database commit with its log entry — with 1 and
-//!   with 4 issuances in flight.
+//!   validation data, the database commit with its log entry — with 1, 4
+//!   and 16 issuances in flight (16: as many as the HTTP load below).
 //! - **HTTP**: `POST /v1/licenses` over loopback against the same server,
 //!   16 connections, for `GOVSEAL_LOAD_SECS` (default 60) seconds: rate per
 //!   10-second window, latency median and 99th percentile, errors.
@@ -203,7 +203,7 @@ fn main() {
         if only.is_empty() || only == "inprocess" {
             let ring = ring_sign_rate();
             println!("baseline: ring ECDSA P-256 sign {ring:.0}/s on one core");
-            for in_flight in [1, 4] {
+            for in_flight in [1, 4, 16] {
                 let rate = issuance_rate(&app, &request, in_flight).await;
                 println!(
                     "in-process issuance, {in_flight} in flight: {rate:.0} licenses/s (median of {ROUNDS} × {PER_ROUND}); ring sign / issuance = {:.1}",
