@@ -15,4 +15,4 @@ pub(crate) mod testing;
 pub use font::{CjkFont, FontError, FontSubset};
 pub use layout::{Line, wrap};
 pub use notice::{ApprovalNotice, DocumentError, RenderedDocument, SealAnchor};
-pub use page::{A4, Align, DocumentBuilder, Page, PageSize, Rgb, TextStyle, mm};
+pub use page::{A4, Align, DocumentBuilder, Page, PageSize, Rgb, StencilMask, TextStyle, mm};

@@ -78,10 +78,45 @@ pub enum Align {
     Right,
 }
 
+/// A 1-bit stencil (ISO 32000-1 §8.9.6.2, `/ImageMask true`): the current
+/// fill colour is painted where a bit is set. Rows run top to bottom, each
+/// padded to a whole byte, most significant bit first (§8.9.5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StencilMask {
+    width: u32,
+    height: u32,
+    bits: Vec<u8>,
+}
+
+impl StencilMask {
+    /// A mask of `width` × `height` samples, painted where `painted(x, y)`
+    /// (`y` counted from the top).
+    pub fn new(width: u32, height: u32, painted: impl Fn(u32, u32) -> bool) -> Self {
+        let row_bytes = width.div_ceil(8) as usize;
+        let mut bits = vec![0u8; row_bytes * height as usize];
+        for y in 0..height {
+            let row = &mut bits[y as usize * row_bytes..][..row_bytes];
+            for x in 0..width {
+                if painted(x, y) {
+                    row[x as usize / 8] |= 0x80 >> (x % 8);
+                }
+            }
+        }
+        StencilMask {
+            width,
+            height,
+            bits,
+        }
+    }
+}
+
+/// One page's size, content stream and stencil masks.
+type PageParts = (PageSize, Content, Vec<StencilMask>);
+
 /// Builds a PDF page by page; see the module documentation.
 pub struct DocumentBuilder {
     font: FontSubset,
-    pages: Vec<(PageSize, Content)>,
+    pages: Vec<PageParts>,
     title: Option<String>,
 }
 
@@ -121,7 +156,7 @@ impl DocumentBuilder {
 
     /// Adds a page and returns a handle to draw on it.
     pub fn add_page(&mut self, size: PageSize) -> Page<'_> {
-        self.pages.push((size, Content::new()));
+        self.pages.push((size, Content::new(), Vec::new()));
         let index = self.pages.len() - 1;
         self.page(index)
             .unwrap_or_else(|| unreachable!("the page was just added"))
@@ -130,10 +165,11 @@ impl DocumentBuilder {
     /// A handle to draw on a page added earlier (0-based), for example to
     /// add page numbers once the page count is known.
     pub fn page(&mut self, index: usize) -> Option<Page<'_>> {
-        let (size, content) = self.pages.get_mut(index)?;
+        let (size, content, masks) = self.pages.get_mut(index)?;
         Some(Page {
             font: &mut self.font,
             content,
+            masks,
             size: *size,
         })
     }
@@ -163,15 +199,37 @@ impl DocumentBuilder {
         pdf.pages(tree)
             .kids(page_refs.iter().map(|&(page, _)| page))
             .count(i32::try_from(page_refs.len()).unwrap_or(i32::MAX));
-        for ((size, content), &(page_ref, content_ref)) in self.pages.into_iter().zip(&page_refs) {
+        for ((size, content, masks), &(page_ref, content_ref)) in
+            self.pages.into_iter().zip(&page_refs)
+        {
+            let mask_refs: Vec<Ref> = masks.iter().map(|_| alloc()).collect();
             let mut page = pdf.page(page_ref);
             page.media_box(Rect::new(0.0, 0.0, round4(size.width), round4(size.height)))
                 .parent(tree)
                 .contents(content_ref);
-            page.resources().fonts().pair(FONT_RESOURCE, font.type0);
+            let mut resources = page.resources();
+            resources.fonts().pair(FONT_RESOURCE, font.type0);
+            if !masks.is_empty() {
+                let mut x_objects = resources.x_objects();
+                for (i, &mask_ref) in mask_refs.iter().enumerate() {
+                    x_objects.pair(Name(mask_name(i).as_bytes()), mask_ref);
+                }
+            }
+            resources.finish();
             page.finish();
             let data = compress(&content.finish());
             pdf.stream(content_ref, &data).filter(Filter::FlateDecode);
+            for (mask, mask_ref) in masks.into_iter().zip(mask_refs) {
+                let data = compress(&mask.bits);
+                let mut image = pdf.image_xobject(mask_ref, &data);
+                image
+                    .width(i32::try_from(mask.width).unwrap_or(i32::MAX))
+                    .height(i32::try_from(mask.height).unwrap_or(i32::MAX))
+                    .image_mask(true)
+                    .decode([1.0, 0.0])
+                    .interpolate(false)
+                    .filter(Filter::FlateDecode);
+            }
         }
         self.font.write(&mut pdf, font)?;
         let mut document_info = pdf.document_info(info);
@@ -184,10 +242,16 @@ impl DocumentBuilder {
     }
 }
 
+/// The resource name of a page's `i`-th stencil mask.
+fn mask_name(i: usize) -> String {
+    format!("M{i}")
+}
+
 /// A page being drawn. Coordinates are points from the lower-left corner.
 pub struct Page<'a> {
     font: &'a mut FontSubset,
     content: &'a mut Content,
+    masks: &'a mut Vec<StencilMask>,
     size: PageSize,
 }
 
@@ -330,5 +394,68 @@ impl Page<'_> {
     /// Fills a rectangle given by its lower-left corner (QR modules, rules).
     pub fn fill_rect(&mut self, x: f32, y: f32, width: f32, height: f32) {
         self.content.rect(x, y, width, height).fill_nonzero();
+    }
+
+    /// Paints `mask` in the fill colour over the rectangle with lower-left
+    /// corner (`x`, `y`), each sample scaled to a block (§8.9.5: the image's
+    /// unit square mapped by `cm`; no interpolation, so the edges stay sharp).
+    pub fn fill_mask(&mut self, x: f32, y: f32, width: f32, height: f32, mask: StencilMask) {
+        let name = mask_name(self.masks.len());
+        self.masks.push(mask);
+        self.content
+            .save_state()
+            .transform([width, 0.0, 0.0, height, x, y])
+            .x_object(Name(name.as_bytes()))
+            .restore_state();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stencil_rows_are_padded_to_bytes_most_significant_bit_first() {
+        // A 10 × 2 mask: the diagonal of the first row pair and column 9.
+        let mask = StencilMask::new(10, 2, |x, y| x == y || x == 9);
+        assert_eq!(
+            mask.bits,
+            vec![0b1000_0000, 0b0100_0000, 0b0100_0000, 0b0100_0000]
+        );
+    }
+
+    #[test]
+    fn a_stencil_is_painted_through_an_image_xobject() {
+        let mut doc = DocumentBuilder::new().unwrap();
+        let mut page = doc.add_page(A4);
+        page.fill_mask(
+            10.0,
+            20.0,
+            30.0,
+            40.0,
+            StencilMask::new(3, 3, |x, _| x == 1),
+        );
+        let pdf = doc.finish().unwrap();
+        let parsed = lopdf::Document::load_mem(&pdf).unwrap();
+        let page_id = *parsed.get_pages().get(&1).unwrap();
+        let (resources, _) = parsed.get_page_resources(page_id).unwrap();
+        let x_objects = resources
+            .unwrap()
+            .get(b"XObject")
+            .unwrap()
+            .as_dict()
+            .unwrap();
+        let id = x_objects.get(b"M0").unwrap().as_reference().unwrap();
+        let image = parsed.get_object(id).unwrap().as_stream().unwrap();
+        assert_eq!(
+            image.dict.get(b"ImageMask").unwrap(),
+            &lopdf::Object::Boolean(true)
+        );
+        assert_eq!(image.dict.get(b"Width").unwrap().as_i64().unwrap(), 3);
+        assert_eq!(image.decompressed_content().unwrap(), vec![0x40; 3]);
+        let content = parsed.get_page_content(page_id);
+        let content = String::from_utf8_lossy(&content);
+        assert!(content.contains("30 0 0 40 10 20 cm"), "{content}");
+        assert!(content.contains("/M0 Do"), "{content}");
     }
 }
