@@ -196,4 +196,85 @@ impl Authority {
         tx.commit().await.map_err(store::StoreError::from)?;
         Ok(crl)
     }
+
+    /// A current CRL of `ca` for the validation data of a new signature
+    /// (the `/DSS`): [`Authority::fresh_crl`], read from the database at most
+    /// every [`RECENT_CRL_SECONDS`]. Not for publishing: the CRL endpoint and
+    /// the trust bundle read [`Authority::fresh_crl`], which shows a
+    /// revocation at once.
+    pub async fn recent_crl(
+        &self,
+        db: &store::Database,
+        ca: CaName,
+    ) -> Result<CrlRow, AuthorityError> {
+        if let Some(crl) = self.recent_crls.get(ca) {
+            return Ok(crl);
+        }
+        let crl = self.fresh_crl(db, ca).await?;
+        self.recent_crls.put(ca, &crl);
+        Ok(crl)
+    }
+}
+
+/// How long a CRL read by [`Authority::recent_crl`] is served from memory.
+/// A newer CRL (a revocation, here or in another process sharing the
+/// database) reaches the validation data of new signatures within this
+/// time; the CRL served meanwhile is still a valid, authentic CRL, and the
+/// signer's own seal and certificate are checked in the database every time.
+pub const RECENT_CRL_SECONDS: u64 = 5;
+
+/// The CRL of each CA as last read, with when (see [`RECENT_CRL_SECONDS`]).
+#[derive(Clone, Debug, Default)]
+pub struct RecentCrls(std::sync::Arc<std::sync::Mutex<Vec<(CaName, std::time::Instant, CrlRow)>>>);
+
+impl RecentCrls {
+    fn get(&self, ca: CaName) -> Option<CrlRow> {
+        let recent = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (_, read, crl) = recent.iter().find(|(name, _, _)| *name == ca)?;
+        let young = read.elapsed() < std::time::Duration::from_secs(RECENT_CRL_SECONDS);
+        // Never past the point where fresh_crl would publish a new one.
+        let half = (crl.next_update - crl.this_update) / 2;
+        (young && store::now_unix() < crl.this_update + half).then(|| crl.clone())
+    }
+
+    fn put(&self, ca: CaName, crl: &CrlRow) {
+        let mut recent = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent.retain(|(name, _, _)| *name != ca);
+        recent.push((ca, std::time::Instant::now(), crl.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crl(number: i64, this_update: i64, next_update: i64) -> CrlRow {
+        CrlRow {
+            number,
+            der: vec![0x30, 0],
+            this_update,
+            next_update,
+        }
+    }
+
+    #[test]
+    fn a_recent_crl_is_kept_per_ca_and_never_past_half_its_validity() {
+        let recent = RecentCrls::default();
+        let now = store::now_unix();
+        assert!(recent.get(CaName::Root).is_none());
+        recent.put(CaName::Root, &crl(1, now - 10, now + 3600));
+        assert_eq!(recent.get(CaName::Root).unwrap().number, 1);
+        assert!(recent.get(CaName::IssuingCa).is_none(), "per CA");
+        recent.put(CaName::Root, &crl(2, now - 10, now + 3600));
+        assert_eq!(recent.get(CaName::Root).unwrap().number, 2, "replaced");
+        // Past half its validity, fresh_crl would publish a new one: not served.
+        recent.put(CaName::IssuingCa, &crl(3, now - 3000, now + 1000));
+        assert!(recent.get(CaName::IssuingCa).is_none());
+    }
 }

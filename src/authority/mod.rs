@@ -85,6 +85,8 @@ pub struct Authority {
     pub algorithm: KeyAlgorithm,
     /// The public base URL (for CRL distribution points).
     pub public_url: String,
+    /// The CRLs [`Authority::recent_crl`] read last (clones share them).
+    pub recent_crls: crl::RecentCrls,
 }
 
 /// What an end-entity certificate is for.

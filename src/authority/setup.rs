@@ -158,6 +158,7 @@ pub async fn initialize(
         tsa,
         algorithm: options.algorithm,
         public_url: options.public_url.clone(),
+        recent_crls: Default::default(),
     };
     for ca in CaName::ALL {
         authority.publish_crl(&mut tx, ca).await?;
@@ -239,5 +240,6 @@ pub async fn load(db: &Database, keys: &KeyStore) -> Result<Option<Authority>, A
         tsa,
         algorithm,
         public_url,
+        recent_crls: Default::default(),
     }))
 }

@@ -1,6 +1,7 @@
 //! The software key store: ring key pairs, sealed at rest under the master key.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use ring::aead::{Aad, NONCE_LEN, Nonce};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -44,10 +45,26 @@ pub enum KeyStoreError {
 }
 
 /// Generates, seals and opens private keys.
-#[derive(Debug)]
 pub struct KeyStore {
     master: MasterKey,
     rng: SystemRandom,
+    /// Keys opened before, by id: a key id always names the same key, so a
+    /// signer once opened need not be read and decrypted again. Whether the
+    /// key may still sign (its seal, its certificate) is for the caller to
+    /// check every time.
+    opened: Mutex<HashMap<String, Arc<dyn Signer>>>,
+}
+
+/// Opened keys kept before the cache starts afresh.
+const OPENED_CAPACITY: usize = 4096;
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyStore")
+            .field("master", &self.master)
+            .field("opened", &self.opened_keys().len())
+            .finish_non_exhaustive()
+    }
 }
 
 fn aad(id: &str, algorithm: KeyAlgorithm) -> Vec<u8> {
@@ -60,6 +77,7 @@ impl KeyStore {
         KeyStore {
             master,
             rng: SystemRandom::new(),
+            opened: Mutex::default(),
         }
     }
 
@@ -133,7 +151,24 @@ impl KeyStore {
         if signer.public_key() != key.public_key.as_slice() {
             return Err(KeyStoreError::Corrupt(key.id.clone()));
         }
-        Ok(Arc::new(signer))
+        let signer: Arc<dyn Signer> = Arc::new(signer);
+        let mut opened = self.opened_keys();
+        if opened.len() >= OPENED_CAPACITY {
+            opened.clear();
+        }
+        opened.insert(key.id.clone(), signer.clone());
+        Ok(signer)
+    }
+
+    /// The signer of key `id` if [`KeyStore::open`] opened it before.
+    pub fn opened(&self, id: &str) -> Option<Arc<dyn Signer>> {
+        self.opened_keys().get(id).cloned()
+    }
+
+    fn opened_keys(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn Signer>>> {
+        self.opened
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -239,6 +274,20 @@ mod tests {
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &sealed.public_key)
             .verify(b"hello", &fixed)
             .unwrap();
+    }
+
+    #[test]
+    fn an_opened_key_is_kept_by_id_and_a_failed_open_keeps_nothing() {
+        let ks = store();
+        let (sealed, signer) = ks.generate("k1", KeyAlgorithm::EcdsaP256).unwrap();
+        assert!(ks.opened("k1").is_none(), "generating is not opening");
+        ks.open(&sealed).unwrap();
+        assert_eq!(ks.opened("k1").unwrap().public_key(), signer.public_key());
+        assert!(ks.opened("k2").is_none());
+        let mut renamed = sealed.clone();
+        renamed.id = "k2".into();
+        assert!(ks.open(&renamed).is_err());
+        assert!(ks.opened("k2").is_none());
     }
 
     #[test]

@@ -103,10 +103,15 @@ pub(crate) async fn open_seal_key(
             message: "the seal certificate is revoked".into(),
         });
     }
-    let sealed = store::keys::get(conn, &certificate.key_id)
-        .await?
-        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal key missing")))?;
-    let signer = keys.open(&sealed).map_err(ActionError::internal)?;
+    let signer = match keys.opened(&certificate.key_id) {
+        Some(signer) => signer,
+        None => {
+            let sealed = store::keys::get(conn, &certificate.key_id)
+                .await?
+                .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal key missing")))?;
+            keys.open(&sealed).map_err(ActionError::internal)?
+        }
+    };
     Ok(SealKey {
         department,
         certificate,
@@ -134,7 +139,7 @@ pub(crate) async fn validation_data(
     certificates.push(authority.tsa.certificate.der.clone());
     let mut crls = Vec::new();
     for ca in CaName::ALL {
-        crls.push(authority.fresh_crl(db, ca).await?.der);
+        crls.push(authority.recent_crl(db, ca).await?.der);
     }
     Ok(ValidationData { certificates, crls })
 }
