@@ -289,8 +289,7 @@ pub async fn issue(
     )
     .await?;
     tx.commit().await?;
-    let mut conn = ctx.db.pool.acquire().await?;
-    let view = lifecycle::view(&mut conn, row).await?;
+    let view = lifecycle::view_of_type(row, type_row)?;
     Ok(Issued {
         view,
         replayed: false,

@@ -138,6 +138,11 @@ pub async fn view(conn: &mut Connection, row: LicenseRow) -> Result<LicenseView,
     let type_row = store::licenses::get_type(conn, &row.type_code)
         .await?
         .ok_or_else(|| ActionError::internal(anyhow::anyhow!("type of license missing")))?;
+    view_of_type(row, type_row)
+}
+
+/// [`view`] with the license's type row already at hand.
+pub fn view_of_type(row: LicenseRow, type_row: LicenseTypeRow) -> Result<LicenseView, ActionError> {
     let values: Vec<(String, String)> =
         serde_json::from_str(&row.fields_json).map_err(ActionError::internal)?;
     let base = format!("/v1/licenses/{}", row.id);
