@@ -17,7 +17,9 @@ use super::trust::TrustStore;
 pub(crate) struct CrlDates {
     issuer: String,
     this_update: OffsetDateTime,
-    next_update: Option<OffsetDateTime>,
+    /// The dates as the report writes them (RFC 3339), formatted once.
+    this_update_text: String,
+    next_update_text: Option<String>,
 }
 
 /// The issuer and dates of each readable CRL of `crls`.
@@ -25,13 +27,16 @@ pub(crate) fn crl_dates(crls: &[Vec<u8>]) -> Vec<CrlDates> {
     crls.iter()
         .filter_map(|der| {
             let (_, crl) = CertificateRevocationList::from_der(der).ok()?;
+            let this_update =
+                OffsetDateTime::from_unix_timestamp(crl.last_update().timestamp()).ok()?;
+            let next_update = crl
+                .next_update()
+                .and_then(|t| OffsetDateTime::from_unix_timestamp(t.timestamp()).ok());
             Some(CrlDates {
                 issuer: crl.issuer().to_string(),
-                this_update: OffsetDateTime::from_unix_timestamp(crl.last_update().timestamp())
-                    .ok()?,
-                next_update: crl
-                    .next_update()
-                    .and_then(|t| OffsetDateTime::from_unix_timestamp(t.timestamp()).ok()),
+                this_update,
+                this_update_text: rfc3339(this_update),
+                next_update_text: next_update.map(rfc3339),
             })
         })
         .collect()
@@ -44,8 +49,8 @@ pub fn revocation_data(store: &TrustStore, at: OffsetDateTime) -> RevocationData
         .iter()
         .map(|crl| CrlFreshness {
             issuer: crl.issuer.clone(),
-            this_update: rfc3339(crl.this_update),
-            next_update: crl.next_update.map(rfc3339),
+            this_update: crl.this_update_text.clone(),
+            next_update: crl.next_update_text.clone(),
             age_seconds: (at - crl.this_update).whole_seconds(),
         })
         .collect();
