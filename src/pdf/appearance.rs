@@ -110,7 +110,7 @@ pub(crate) fn import_appearance(
 
 fn flate_stream(mut dict: Dictionary, data: &[u8]) -> Object {
     dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
-    Object::Stream(Stream::new(dict, super::flate::deflate_recurring(data, 6)))
+    Object::Stream(Stream::new(dict, super::flate::deflate(data, 6)))
 }
 
 /// An inheritable page attribute (§7.7.3.4), looked up through `/Parent`.

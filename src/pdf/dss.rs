@@ -106,7 +106,7 @@ fn merge(
         }
         let mut dict = Dictionary::new();
         dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
-        let stream = Stream::new(dict, super::flate::deflate_recurring(item, 6));
+        let stream = Stream::new(dict, super::flate::deflate(item, 6));
         let id = update.allocate();
         update.set(id, Object::Stream(stream));
         entries.push(Object::Reference(id));

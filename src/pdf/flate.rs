@@ -62,36 +62,6 @@ pub(crate) fn deflate(data: &[u8], level: u8) -> Vec<u8> {
     })
 }
 
-/// Streams kept by [`deflate_recurring`] before it starts afresh.
-const RECURRING_CAPACITY: usize = 256;
-
-/// [`deflate`] for data that recurs from document to document — the
-/// certificates and CRLs of a `/DSS`, a seal's appearance — compressed once
-/// per process and then looked up by SHA-256 of the level and the data.
-pub(crate) fn deflate_recurring(data: &[u8], level: u8) -> Vec<u8> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock, PoisonError};
-    type Memo = Mutex<HashMap<[u8; 32], Box<[u8]>>>;
-    static SEEN: OnceLock<Memo> = OnceLock::new();
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(&[level]);
-    ctx.update(data);
-    let mut key = [0u8; 32];
-    key.copy_from_slice(ctx.finish().as_ref());
-    let seen = SEEN.get_or_init(Default::default);
-    let lock = || seen.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(packed) = lock().get(&key) {
-        return packed.to_vec();
-    }
-    let packed = deflate(data, level);
-    let mut map = lock();
-    if map.len() >= RECURRING_CAPACITY {
-        map.clear();
-    }
-    map.insert(key, packed.as_slice().into());
-    packed
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,16 +80,5 @@ mod tests {
             let unpacked = miniz_oxide::inflate::decompress_to_vec_zlib(&packed).expect("inflate");
             assert_eq!(unpacked, data);
         }
-    }
-
-    #[test]
-    fn recurring_data_gives_the_same_stream_as_compressing_it_again() {
-        let page = b"0 0 1 1 re f\n".repeat(500);
-        let first = deflate_recurring(&page, 6);
-        assert_eq!(first, deflate(&page, 6));
-        assert_eq!(deflate_recurring(&page, 6), first, "from the memo");
-        assert_eq!(deflate_recurring(&page, 1), deflate(&page, 1), "per level");
-        let other = b"1 1 2 2 re f\n".repeat(500);
-        assert_eq!(deflate_recurring(&other, 6), deflate(&other, 6));
     }
 }

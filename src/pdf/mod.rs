@@ -28,10 +28,9 @@ mod serialize;
 mod signature;
 mod update;
 
-pub(crate) use update::load;
-
 pub use dss::append_dss;
 pub(crate) use dss::append_dss_continuing;
 pub use error::PdfError;
 pub use inspect::{SignatureInfo, signatures, signatures_in};
 pub use signature::{PreparedSignature, SignatureKind, SignatureRequest, prepare};
+pub(crate) use update::load;

@@ -122,7 +122,7 @@ fn map_error(e: webpki::Error) -> ChainStatus {
 }
 
 /// Accepts every EKU: webpki calls this for each certificate of the path and
-/// CAs may carry EKUs of their own. The leaf's EKU is checked in [`check_leaf_eku`].
+/// CAs may carry EKUs of their own. The leaf's EKU is checked in [`check_leaf`].
 struct AnyEku;
 
 impl webpki::ExtendedKeyUsageValidator for AnyEku {
