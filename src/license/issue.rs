@@ -296,7 +296,8 @@ pub async fn issue(
     })
 }
 
-/// Takes the next serial of (type, issuer) in a short transaction of its own.
+/// Takes the next serial of (type, issuer) in one statement of its own
+/// (an upsert, atomic by itself on SQLite and PostgreSQL).
 ///
 /// Signing a license takes milliseconds of CPU; holding the database's write
 /// lock through it (SQLite has one per database, PostgreSQL a row lock on the
@@ -309,10 +310,8 @@ pub(crate) async fn take_serial(
     type_code: &str,
     issuer_uscc: &str,
 ) -> Result<i64, ActionError> {
-    let mut tx = db.begin().await?;
-    let serial = store::licenses::next_serial(&mut tx, type_code, issuer_uscc).await?;
-    tx.commit().await?;
-    Ok(serial)
+    let mut conn = db.pool.acquire().await?;
+    Ok(store::licenses::next_serial(&mut conn, type_code, issuer_uscc).await?)
 }
 
 /// Logs a license version (transparency log, RFC 9162 leaf): the record is
