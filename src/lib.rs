@@ -14,6 +14,7 @@ pub mod identity;
 pub mod keystore;
 pub mod license;
 pub mod log;
+pub(crate) mod memo;
 pub mod outcome;
 pub mod pades;
 pub mod pdf;

@@ -12,6 +12,7 @@ use ring::digest;
 
 use super::PdfError;
 use super::update::{Successor, Update};
+use crate::memo::Memo;
 
 /// Existing DSS streams larger than this are not decoded for de-duplication.
 const MAX_ENTRY: usize = 4 * 1024 * 1024;
@@ -99,14 +100,21 @@ fn merge(
             seen.insert(digest::digest(&digest::SHA256, &data).as_ref().to_vec());
         }
     }
+    // The same CA certificates and CRLs go into every signature's DSS.
+    static DEFLATED: Memo<Vec<u8>, Vec<u8>> = Memo::new(64);
     let mut added = false;
     for item in items {
-        if !seen.insert(digest::digest(&digest::SHA256, item).as_ref().to_vec()) {
+        let key = digest::digest(&digest::SHA256, item).as_ref().to_vec();
+        if !seen.insert(key.clone()) {
             continue;
         }
+        let deflated = DEFLATED.get_or_try(key, || {
+            Ok::<_, std::convert::Infallible>(super::flate::deflate(item, 6))
+        });
+        let Ok(deflated) = deflated;
         let mut dict = Dictionary::new();
         dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
-        let stream = Stream::new(dict, super::flate::deflate(item, 6));
+        let stream = Stream::new(dict, deflated);
         let id = update.allocate();
         update.set(id, Object::Stream(stream));
         entries.push(Object::Reference(id));

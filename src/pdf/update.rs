@@ -193,12 +193,18 @@ impl<'a> Update<'a> {
         }
         let mut offsets = BTreeMap::new();
         let mut body_offsets = BTreeMap::new();
+        let mut fresh = self.fresh_id_digest();
         for (&(num, generation), body) in &self.objects {
             offsets.insert((num, generation), out.len());
             out.extend_from_slice(format!("{num} {generation} obj\n").as_bytes());
-            body_offsets.insert((num, generation), out.len());
+            let start = out.len();
+            body_offsets.insert((num, generation), start);
             match body {
-                Body::Object(obj) => write_object(&mut out, obj),
+                Body::Object(obj) => {
+                    write_object(&mut out, obj);
+                    fresh.update(&out[start..]);
+                }
+                // Placeholders (the signature's /Contents): nothing to tell revisions apart.
                 Body::Raw(raw) => out.extend_from_slice(raw),
             }
             out.extend_from_slice(b"\nendobj\n");
@@ -210,7 +216,7 @@ impl<'a> Update<'a> {
                 trailer.set(key, value.clone());
             }
         }
-        trailer.set("ID", self.file_id(&out));
+        trailer.set("ID", self.file_id(fresh.finish().as_ref()[..16].to_vec()));
         let written_trailer = trailer.clone();
         trailer.set("Prev", Object::Integer(self.prev_xref as i64));
         let xref_offset = out.len();
@@ -251,10 +257,22 @@ impl<'a> Update<'a> {
         }
     }
 
-    /// `/ID`: the first element is kept, the second changes with every
-    /// revision (§14.4).
-    fn file_id(&self, updated: &[u8]) -> Object {
-        let fresh = digest::digest(&digest::SHA256, updated).as_ref()[..16].to_vec();
+    /// The start of the digest that makes the second `/ID` element: the
+    /// original's length and its last kilobyte (its trailer, with the
+    /// previous `/ID`), then the new objects as written. Hashing only this,
+    /// not the whole file, keeps the cost of an update independent of the
+    /// size of the document it extends.
+    fn fresh_id_digest(&self) -> digest::Context {
+        let mut fresh = digest::Context::new(&digest::SHA256);
+        fresh.update(&(self.original.len() as u64).to_be_bytes());
+        fresh.update(&self.original[self.original.len().saturating_sub(1024)..]);
+        fresh
+    }
+
+    /// `/ID` (§14.4): the first element is kept (or, in a file that had
+    /// none, is `fresh` too), the second is `fresh`, which changes with
+    /// every revision.
+    fn file_id(&self, fresh: Vec<u8>) -> Object {
         let first = match self.doc.trailer.get(b"ID").and_then(Object::as_array) {
             Ok(ids) => match ids.first() {
                 Some(Object::String(bytes, _)) => bytes.clone(),
@@ -348,4 +366,48 @@ fn last_startxref(bytes: &[u8]) -> Option<usize> {
 
 pub(crate) fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{A4, DocumentBuilder};
+
+    fn ids(pdf: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let doc = load(pdf).expect("parses");
+        let ids = doc
+            .trailer
+            .get(b"ID")
+            .and_then(Object::as_array)
+            .expect("/ID");
+        let s = |o: &Object| o.as_str().expect("string").to_vec();
+        (s(&ids[0]), s(&ids[1]))
+    }
+
+    fn updated(pdf: &[u8], text: &str) -> Vec<u8> {
+        let mut update = Update::new(pdf).expect("update");
+        let id = update.allocate();
+        update.set(id, Object::string_literal(text));
+        update.write().bytes
+    }
+
+    #[test]
+    fn the_second_id_changes_with_every_revision_and_the_first_stays() {
+        let mut document = DocumentBuilder::new().expect("font");
+        document.add_page(A4);
+        let original = document.finish().expect("pdf");
+        let (a, b) = (updated(&original, "a"), updated(&original, "b"));
+        let (a_first, a_second) = ids(&a);
+        let (b_first, b_second) = ids(&b);
+        assert_eq!(a_first.len(), 16);
+        assert_ne!(a_second, b_second, "different updates, different /ID");
+        // A document without /ID gets its first element from its first update.
+        assert_eq!(a_first, a_second);
+        assert_ne!(b_first, a_first);
+        let (c_first, c_second) = ids(&updated(&a, "c"));
+        assert_eq!(c_first, a_first, "the first element is kept");
+        assert_ne!(c_second, a_second);
+        // The same update of another revision is told apart by what it extends.
+        assert_ne!(ids(&updated(&b, "c")).1, c_second);
+    }
 }

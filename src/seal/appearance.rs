@@ -21,6 +21,7 @@ use pdf_writer::types::TextRenderingMode;
 
 use crate::document::font::{CjkFont, FontError, round4};
 use crate::document::{DocumentBuilder, PageSize, Rgb};
+use crate::memo::Memo;
 
 use geometry::{SealDrawing, lay_out};
 
@@ -141,32 +142,15 @@ impl SealAppearance {
     /// license a seal signs carries it: the last few hundred are kept, so a
     /// seal is drawn once per process rather than once per signature.
     pub fn to_pdf(&self) -> Result<Vec<u8>, AppearanceError> {
-        use std::collections::HashMap;
-        use std::sync::{Mutex, OnceLock, PoisonError};
         type Key = (String, String, Option<String>, u32);
-        const KEPT: usize = 512;
-        static DRAWN: OnceLock<Mutex<HashMap<Key, Vec<u8>>>> = OnceLock::new();
-        let drawn = DRAWN.get_or_init(Default::default);
+        static DRAWN: Memo<Key, Vec<u8>> = Memo::new(512);
         let key: Key = (
             self.department_name.clone(),
             self.seal_name.clone(),
             self.seal_code.clone(),
             self.diameter_mm.to_bits(),
         );
-        if let Some(pdf) = drawn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
-            return Ok(pdf.clone());
-        }
-        let pdf = self.draw_pdf()?;
-        let mut drawn = drawn.lock().unwrap_or_else(PoisonError::into_inner);
-        if drawn.len() >= KEPT {
-            drawn.clear();
-        }
-        drawn.insert(key, pdf.clone());
-        Ok(pdf)
+        DRAWN.get_or_try(key, || self.draw_pdf())
     }
 
     fn draw_pdf(&self) -> Result<Vec<u8>, AppearanceError> {
