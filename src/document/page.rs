@@ -108,6 +108,25 @@ impl StencilMask {
             bits,
         }
     }
+
+    /// A mask of `rows.len()` rows of `width` (at most 128) samples, from the
+    /// top: bit `x` of a row is painted at column `x`.
+    pub fn from_rows(width: u32, rows: &[u128]) -> Self {
+        let width = width.min(128);
+        let row_bytes = width.div_ceil(8) as usize;
+        let mut bits = Vec::with_capacity(row_bytes * rows.len());
+        let keep = u128::MAX.checked_shr(128 - width).unwrap_or(0);
+        for row in rows {
+            // Samples are stored from the high bit of each byte (§8.9.5.2).
+            let row = (row & keep).to_le_bytes();
+            bits.extend(row[..row_bytes].iter().map(|b| b.reverse_bits()));
+        }
+        StencilMask {
+            width,
+            height: rows.len() as u32,
+            bits,
+        }
+    }
 }
 
 /// One page's size, content stream and stencil masks.
@@ -422,6 +441,28 @@ mod tests {
             mask.bits,
             vec![0b1000_0000, 0b0100_0000, 0b0100_0000, 0b0100_0000]
         );
+    }
+
+    #[test]
+    fn a_stencil_from_bit_rows_is_the_same_as_from_samples() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for width in [1u32, 10, 117, 128] {
+            let rows: Vec<u128> = (0..width)
+                .map(|_| u128::from(next()) << 64 | u128::from(next()))
+                .collect();
+            let from_rows = StencilMask::from_rows(width, &rows);
+            let from_samples =
+                StencilMask::new(width, width, |x, y| rows[y as usize] >> x & 1 == 1);
+            assert_eq!(from_rows.bits, from_samples.bits, "width {width}");
+            assert_eq!((from_rows.width, from_rows.height), (width, width));
+        }
+        assert!(StencilMask::from_rows(0, &[]).bits.is_empty());
     }
 
     #[test]

@@ -180,9 +180,7 @@ impl LicenseCertificate<'_> {
             qr_y + inset,
             side,
             side,
-            StencilMask::new(modules, modules, |x, y| {
-                matrix.is_dark(x as usize, y as usize)
-            }),
+            StencilMask::from_rows(modules, matrix.rows()),
         );
         page.text(
             qr_x + QR_SIZE_PT / 2.0,

@@ -24,6 +24,7 @@
 //! QR summary to about that much text (business scopes longer than a line do
 //! not belong on the QR); [`QrError::TooLarge`] refuses anything bigger.
 
+mod encode;
 mod image;
 mod mask;
 mod payload;
@@ -84,7 +85,8 @@ pub enum QrError {
 #[derive(Clone, Debug)]
 pub struct QrMatrix {
     width: usize,
-    dark: Vec<bool>,
+    /// Row `y`, bit `x`: whether the module in column `x` is dark.
+    rows: Vec<u128>,
     version: u8,
 }
 
@@ -98,14 +100,9 @@ impl QrMatrix {
             Err(Some(version)) => return Err(QrError::TooLarge { version }),
             Err(None) => return Err(QrError::BeyondQr),
         };
-        let width = usize::from(version) * 4 + 17;
-        let mut dark = Vec::with_capacity(width * width);
-        for y in 0..width {
-            dark.extend((0..width).map(|x| symbol.get(x, y)));
-        }
         Ok(QrMatrix {
-            width,
-            dark,
+            width: usize::from(version) * 4 + 17,
+            rows: symbol.into_rows(),
             version,
         })
     }
@@ -127,25 +124,30 @@ impl QrMatrix {
 
     /// Whether the module in column `x`, row `y` (from the top left) is dark.
     pub fn is_dark(&self, x: usize, y: usize) -> bool {
-        x < self.width && y < self.width && self.dark[y * self.width + x]
+        x < self.width && y < self.width && self.rows[y] >> x & 1 == 1
+    }
+
+    /// The rows from the top, as bit sets: bit `x` of row `y` is the module
+    /// in column `x` (a symbol up to version 25 is at most 117 modules wide).
+    pub fn rows(&self) -> &[u128] {
+        &self.rows
     }
 
     /// Horizontal runs of dark modules as `(row, first column, length)`, so
     /// drawings need one rectangle per run instead of one per module.
     pub fn dark_runs(&self) -> Vec<(usize, usize, usize)> {
         let mut runs = Vec::new();
-        for (y, row) in self.dark.chunks(self.width).enumerate() {
+        for (y, &row) in self.rows.iter().enumerate() {
             let mut x = 0;
-            while x < row.len() {
-                if row[x] {
-                    let start = x;
-                    while x < row.len() && row[x] {
-                        x += 1;
-                    }
-                    runs.push((y, start, x - start));
-                } else {
-                    x += 1;
+            while x < self.width {
+                let rest = row >> x;
+                if rest == 0 {
+                    break;
                 }
+                x += rest.trailing_zeros() as usize;
+                let len = (!(row >> x)).trailing_zeros() as usize;
+                runs.push((y, x, len));
+                x += len;
             }
         }
         runs
