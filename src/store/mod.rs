@@ -84,15 +84,20 @@ impl Database {
         let mut pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         if backend == Backend::Sqlite {
             // One writer at a time: WAL lets readers go on; busy_timeout queues writers.
-            pool_options = pool_options.max_connections(8).after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    Ok(())
-                })
-            });
+            // An embedded database's connection does not go stale: no ping
+            // (a round trip to the connection's thread) before each use.
+            pool_options = pool_options
+                .max_connections(8)
+                .test_before_acquire(false)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        Ok(())
+                    })
+                });
         } else {
             pool_options = pool_options.max_connections(16);
         }
