@@ -24,7 +24,7 @@ use crate::seal::appearance::SealAppearance;
 use crate::seal::registry::ACTIVE;
 use crate::seal::stamping::{DEFAULT_SIZE_MM, SealKey, ca_chain, open_seal_key, validation_data};
 use crate::store::departments::DepartmentRow;
-use crate::store::seals::SealRow;
+use crate::store::seals::{SealRow, SealWithOwner};
 
 /// A seal that may sign now, with its key opened and what its PAdES
 /// signature embeds (appearance, chain, DSS validation data).
@@ -40,13 +40,15 @@ pub(crate) struct SigningSeal {
     chain: Vec<Vec<u8>>,
 }
 
-/// Checks that `seal` can sign at `now` — active, inside its validity
-/// window, its certificate unrevoked (409 otherwise) — and opens its key.
+/// Checks that a seal (loaded with [`crate::store::seals::get_with_owner`])
+/// can sign at `now` — active, inside its validity window, its certificate
+/// unrevoked (409 otherwise) — and opens its key.
 pub(crate) async fn signing_seal(
     ctx: &LicenseContext<'_>,
-    seal: SealRow,
+    owned: SealWithOwner,
     now: OffsetDateTime,
 ) -> Result<SigningSeal, ActionError> {
+    let seal = &owned.seal;
     if seal.status != ACTIVE {
         return Err(ActionError::Conflict {
             code: "seal_not_active",
@@ -59,13 +61,12 @@ pub(crate) async fn signing_seal(
             message: "the seal is outside its validity window".into(),
         });
     }
-    let mut conn = ctx.db.pool.acquire().await?;
     let SealKey {
+        seal,
         department,
         certificate,
         signer,
-    } = open_seal_key(&mut conn, ctx.keys, &seal).await?;
-    drop(conn);
+    } = open_seal_key(ctx.db, ctx.keys, owned).await?;
     let appearance = SealAppearance {
         department_name: department.name.clone(),
         seal_name: seal.name.clone(),

@@ -168,17 +168,17 @@ pub async fn issue(
     let holder_public_id = request.holder.validate()?;
     let values = definition.check_values(&request.fields)?;
 
-    let seal = store::seals::get(&mut conn, &request.seal_id)
+    let owned = store::seals::get_with_owner(&mut conn, &request.seal_id)
         .await?
         .ok_or_else(|| ActionError::invalid("seal_id", format!("no seal {}", request.seal_id)))?;
+    let seal = &owned.seal;
     if !caller.may(&seal.department_id, Scope::LicensesIssue) {
         return Err(ActionError::Forbidden(
             "this seal belongs to another department, or the client lacks the licenses:issue scope"
                 .into(),
         ));
     }
-    let issuers = store::licenses::type_issuers(&mut conn, &type_row.code).await?;
-    if !issuers.contains(&seal.department_id) {
+    if !store::licenses::may_issue(&mut conn, &type_row.code, &seal.department_id).await? {
         return Err(ActionError::Forbidden(format!(
             "the seal's department may not issue license type {}",
             type_row.code
@@ -205,7 +205,7 @@ pub async fn issue(
             "must be after valid_from",
         ));
     }
-    let signing = forms::signing_seal(ctx, seal, now).await?;
+    let signing = forms::signing_seal(ctx, owned, now).await?;
     let issuer: Uscc = signing
         .department
         .uscc

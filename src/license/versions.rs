@@ -463,15 +463,15 @@ async fn seal_for(
     now: OffsetDateTime,
 ) -> Result<SigningSeal, ActionError> {
     let chosen = seal_id.unwrap_or(&old.seal_id);
-    let seal = store::seals::get(conn, chosen)
+    let owned = store::seals::get_with_owner(conn, chosen)
         .await?
         .ok_or_else(|| ActionError::invalid("seal_id", format!("no seal {chosen}")))?;
-    if seal.department_id != old.department_id {
+    if owned.seal.department_id != old.department_id {
         return Err(ActionError::Forbidden(
             "seal_id: the seal belongs to another department than the license's issuer".into(),
         ));
     }
-    match forms::signing_seal(ctx, seal, now).await {
+    match forms::signing_seal(ctx, owned, now).await {
         Err(ActionError::Conflict { code, message }) if seal_id.is_none() => {
             Err(ActionError::Conflict {
                 code,

@@ -18,7 +18,7 @@ use crate::pades::{
 };
 use crate::store::certificates::CertificateRow;
 use crate::store::departments::DepartmentRow;
-use crate::store::seals::SealRow;
+use crate::store::seals::{SealRow, SealWithOwner};
 use crate::store::{self, Database, seals::StampRow};
 
 /// Smallest and largest seal diameter in millimetres.
@@ -74,8 +74,10 @@ pub struct StampingContext<'a> {
     pub tsa: Arc<dyn TimeStamper>,
 }
 
-/// What signing with a seal needs: its department, its certificate and its key.
+/// What signing with a seal needs: the seal, its department, its certificate and its key.
 pub(crate) struct SealKey {
+    /// The seal.
+    pub seal: SealRow,
     /// The seal's department.
     pub department: DepartmentRow,
     /// The seal certificate (not revoked).
@@ -84,19 +86,19 @@ pub(crate) struct SealKey {
     pub signer: Arc<dyn Signer>,
 }
 
-/// Loads the seal's department and certificate and opens its key; a revoked
-/// certificate is a conflict (the seal cannot sign any more).
+/// Opens the key of a seal loaded with its department and certificate
+/// ([`store::seals::get_with_owner`]); a revoked certificate is a conflict
+/// (the seal cannot sign any more).
 pub(crate) async fn open_seal_key(
-    conn: &mut store::Connection,
+    db: &Database,
     keys: &KeyStore,
-    seal: &SealRow,
+    owned: SealWithOwner,
 ) -> Result<SealKey, ActionError> {
-    let department = store::departments::get(conn, &seal.department_id)
-        .await?
-        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("department of seal missing")))?;
-    let certificate = store::certificates::get(conn, &seal.certificate_id)
-        .await?
-        .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate missing")))?;
+    let SealWithOwner {
+        seal,
+        department,
+        certificate,
+    } = owned;
     if certificate.revoked_at.is_some() {
         return Err(ActionError::Conflict {
             code: "seal_not_active",
@@ -106,13 +108,15 @@ pub(crate) async fn open_seal_key(
     let signer = match keys.opened(&certificate.key_id) {
         Some(signer) => signer,
         None => {
-            let sealed = store::keys::get(conn, &certificate.key_id)
+            let mut conn = db.pool.acquire().await?;
+            let sealed = store::keys::get(&mut conn, &certificate.key_id)
                 .await?
                 .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal key missing")))?;
             keys.open(&sealed).map_err(ActionError::internal)?
         }
     };
     Ok(SealKey {
+        seal,
         department,
         certificate,
         signer,
@@ -219,9 +223,11 @@ pub async fn stamp(
     }
 
     let mut conn = ctx.db.pool.acquire().await?;
-    let seal = store::seals::get(&mut conn, &request.seal_id)
+    let owned = store::seals::get_with_owner(&mut conn, &request.seal_id)
         .await?
         .ok_or_else(|| ActionError::invalid("seal_id", format!("no seal {}", request.seal_id)))?;
+    drop(conn);
+    let seal = &owned.seal;
     if !caller.may(&seal.department_id, Scope::Stamp) {
         return Err(ActionError::Forbidden(
             "this seal belongs to another department, or the client lacks the stamp scope".into(),
@@ -241,11 +247,11 @@ pub async fn stamp(
         });
     }
     let SealKey {
+        seal,
         department,
         certificate,
         signer,
-    } = open_seal_key(&mut conn, ctx.keys, &seal).await?;
-    drop(conn);
+    } = open_seal_key(ctx.db, ctx.keys, owned).await?;
 
     let appearance = SealAppearance {
         department_name: department.name.clone(),

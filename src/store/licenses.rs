@@ -74,6 +74,22 @@ pub async fn type_issuers(conn: &mut Connection, code: &str) -> Result<Vec<Strin
     Ok(rows.into_iter().map(|(d,)| d).collect())
 }
 
+/// Whether a department may issue a type.
+pub async fn may_issue(
+    conn: &mut Connection,
+    code: &str,
+    department_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM license_type_issuers WHERE type_code = $1 AND department_id = $2",
+    )
+    .bind(code)
+    .bind(department_id)
+    .fetch_optional(conn)
+    .await?
+    .is_some())
+}
+
 /// Takes the next serial of (type, issuer). Call it inside the issuing
 /// transaction: the counter row stays locked until the transaction ends.
 pub async fn next_serial(

@@ -1,5 +1,9 @@
 //! Electronic seals (电子印章) and stamp records.
 
+use sqlx::{FromRow, Row};
+
+use super::certificates::CertificateRow;
+use super::departments::DepartmentRow;
 use super::{Connection, StoreError};
 
 /// A stored seal.
@@ -52,6 +56,77 @@ pub async fn insert(conn: &mut Connection, s: &SealRow) -> Result<(), StoreError
     .await
     .map_err(|e| StoreError::duplicate_as(e, "seal code"))?;
     Ok(())
+}
+
+/// A seal with its department and its current certificate: what signing
+/// with it needs.
+#[derive(Clone, Debug)]
+pub struct SealWithOwner {
+    /// The seal.
+    pub seal: SealRow,
+    /// Its department.
+    pub department: DepartmentRow,
+    /// Its current certificate (revoked or not).
+    pub certificate: CertificateRow,
+}
+
+/// Loads a seal with its department and certificate, in one query.
+pub async fn get_with_owner(
+    conn: &mut Connection,
+    id: &str,
+) -> Result<Option<SealWithOwner>, StoreError> {
+    let seal_columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("s.{c} AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {seal_columns}, \
+         d.name AS d_name, d.uscc AS d_uscc, d.parent_id AS d_parent_id, \
+         d.certificate_id AS d_certificate_id, d.created_at AS d_created_at, \
+         c.role AS c_role, c.issuer_id AS c_issuer_id, c.serial_hex AS c_serial_hex, \
+         c.subject AS c_subject, c.key_id AS c_key_id, c.der AS c_der, \
+         c.not_before AS c_not_before, c.not_after AS c_not_after, \
+         c.revoked_at AS c_revoked_at, c.revocation_reason AS c_revocation_reason \
+         FROM seals s \
+         JOIN departments d ON d.id = s.department_id \
+         JOIN certificates c ON c.id = s.certificate_id \
+         WHERE s.id = $1"
+    );
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let seal = SealRow::from_row(&row)?;
+    let department = DepartmentRow {
+        id: seal.department_id.clone(),
+        name: row.try_get("d_name")?,
+        uscc: row.try_get("d_uscc")?,
+        parent_id: row.try_get("d_parent_id")?,
+        certificate_id: row.try_get("d_certificate_id")?,
+        created_at: row.try_get("d_created_at")?,
+    };
+    let certificate = CertificateRow {
+        id: seal.certificate_id.clone(),
+        role: row.try_get("c_role")?,
+        issuer_id: row.try_get("c_issuer_id")?,
+        serial_hex: row.try_get("c_serial_hex")?,
+        subject: row.try_get("c_subject")?,
+        key_id: row.try_get("c_key_id")?,
+        der: row.try_get("c_der")?,
+        not_before: row.try_get("c_not_before")?,
+        not_after: row.try_get("c_not_after")?,
+        revoked_at: row.try_get("c_revoked_at")?,
+        revocation_reason: row.try_get("c_revocation_reason")?,
+    };
+    Ok(Some(SealWithOwner {
+        seal,
+        department,
+        certificate,
+    }))
 }
 
 /// Loads a seal.
