@@ -23,8 +23,17 @@ use time::OffsetDateTime;
 use crate::keystore::Signer;
 use crate::pdf::{self, PdfError, SignatureKind, SignatureRequest};
 
-/// Bytes reserved for a CAdES signature with its time-stamp token.
+#[cfg(test)]
+mod tests;
+
+/// Bytes reserved for a CAdES signature with its time-stamp token when its
+/// size cannot be bounded in advance (a TSA that gives no bound), and the
+/// fallback when the bound was too small.
 const CADES_CAPACITY: usize = 16 * 1024;
+/// Bytes of a CAdES signature beyond its certificates and time-stamp token:
+/// SignedData and SignerInfo structure, signed attributes (content type,
+/// message digest, signing certificate v2), the signature value.
+const CADES_OVERHEAD: usize = 2 * 1024;
 /// Bytes reserved for a document time-stamp token.
 const DOC_TIMESTAMP_CAPACITY: usize = 8 * 1024;
 
@@ -84,6 +93,13 @@ impl fmt::Display for Level {
 pub trait TimeStamper: Send + Sync {
     /// Time-stamps `sha256_digest`.
     fn timestamp(&self, sha256_digest: &[u8; 32]) -> Result<Vec<u8>, String>;
+
+    /// An upper bound on the length of a token, if the TSA knows one: the
+    /// signature's `/Contents` then reserves about what it needs instead of
+    /// [`CADES_CAPACITY`] (16 KB of hex zeros in every signed PDF).
+    fn token_len_bound(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// The signing key with its certificate and chain (DER, signer first excluded).
@@ -148,12 +164,53 @@ pub enum PadesError {
 }
 
 /// Signs `pdf` at `request.level`.
+///
+/// The `/Contents` placeholder is sized from the certificates and the TSA's
+/// bound on its tokens ([`TimeStamper::token_len_bound`]); should the
+/// signature still not fit, it is made again with [`CADES_CAPACITY`].
 pub fn sign(
     pdf: &[u8],
     request: &PadesRequest,
     identity: &SigningIdentity<'_>,
     tsa: Option<&dyn TimeStamper>,
     validation: &ValidationData,
+) -> Result<Vec<u8>, PadesError> {
+    let snug = snug_capacity(identity, tsa, request.level);
+    match sign_within(pdf, request, identity, tsa, validation, snug) {
+        Err(PadesError::Pdf(PdfError::SignatureTooLarge { .. })) if snug < CADES_CAPACITY => {
+            sign_within(pdf, request, identity, tsa, validation, CADES_CAPACITY)
+        }
+        other => other,
+    }
+}
+
+/// The `/Contents` capacity a CAdES signature of `identity` at `level`
+/// needs at most.
+fn snug_capacity(
+    identity: &SigningIdentity<'_>,
+    tsa: Option<&dyn TimeStamper>,
+    level: Level,
+) -> usize {
+    let certificates =
+        identity.certificate.len() + identity.chain.iter().map(Vec::len).sum::<usize>();
+    let token = if level >= Level::BT {
+        match tsa.and_then(TimeStamper::token_len_bound) {
+            Some(bound) => bound,
+            None => return CADES_CAPACITY,
+        }
+    } else {
+        0
+    };
+    (certificates + token + CADES_OVERHEAD).min(CADES_CAPACITY)
+}
+
+fn sign_within(
+    pdf: &[u8],
+    request: &PadesRequest,
+    identity: &SigningIdentity<'_>,
+    tsa: Option<&dyn TimeStamper>,
+    validation: &ValidationData,
+    capacity: usize,
 ) -> Result<Vec<u8>, PadesError> {
     let (page, rect, appearance) = match &request.placement {
         Some(p) => (p.page, Some(p.rect), Some(p.appearance.clone())),
@@ -171,7 +228,7 @@ pub fn sign(
             location: request.location.clone(),
             signing_time: request.signing_time,
             kind: SignatureKind::Cades,
-            contents_capacity: CADES_CAPACITY,
+            contents_capacity: capacity,
         },
     )?;
     let mut cms = crate::cms::sign_detached(
@@ -232,6 +289,10 @@ impl TimeStamper for crate::timestamp::TimeStampAuthority {
             OffsetDateTime::now_utc(),
         )
         .map_err(|e| e.to_string())
+    }
+
+    fn token_len_bound(&self) -> Option<usize> {
+        Some(self.token_len_bound())
     }
 }
 

@@ -371,3 +371,33 @@ fn openssl_verifies_a_b_t_signature_and_its_embedded_token() {
         text(&wrong)
     );
 }
+
+#[test]
+fn tokens_stay_within_the_announced_bound() {
+    for algorithm in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384] {
+        let pki = TestPki::new(algorithm);
+        let tsa = authority(&pki);
+        let hash = DigestAlgorithm::Sha512.digest(b"document");
+        let longest = (0..64)
+            .map(|_| {
+                tsa.stamp(
+                    cms::oid::SHA512,
+                    &hash,
+                    None,
+                    true,
+                    OffsetDateTime::now_utc(),
+                )
+                .expect("stamp")
+                .len()
+            })
+            .max()
+            .unwrap_or(0);
+        let bound = tsa.token_len_bound();
+        assert!(longest <= bound, "{algorithm:?}: {longest} > {bound}");
+        // A bound, not a guess: within a kilobyte and a half of the real size.
+        assert!(
+            bound - longest <= 1536,
+            "{algorithm:?}: {longest} ≪ {bound}"
+        );
+    }
+}
