@@ -497,3 +497,43 @@ async fn issued_licenses_are_on_the_log_and_an_altered_record_fails_the_audit() 
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("entry") || out.contains(&id), "{out}");
 }
+
+/// Two processes sharing one database (two pools, each with its own
+/// reserved serials) hand out unique serials, each in increasing order,
+/// without using more than one block each beyond what they hand out.
+#[tokio::test]
+async fn serials_reserved_in_blocks_are_unique_across_processes() {
+    use govseal::store::{Database, serials::BLOCK};
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(dir.path()).await;
+    let (a, b) = (
+        Database::connect(&url).await.unwrap(),
+        Database::connect(&url).await.unwrap(),
+    );
+    let (code, issuer) = ("11350100MB0000000X001", "11350100MB0000000X");
+    let take = |db: Database| async move {
+        let mut got = Vec::new();
+        for _ in 0..40 {
+            got.push(db.serials.next(&db.pool, code, issuer).await.unwrap());
+        }
+        got
+    };
+    let (from_a, from_b) = tokio::join!(take(a.clone()), take(b.clone()));
+    for got in [&from_a, &from_b] {
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "increasing: {got:?}");
+    }
+    let mut all: Vec<i64> = from_a.iter().chain(&from_b).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 80, "unique");
+    assert_eq!(all[0], 1);
+    assert!(*all.last().unwrap() <= 80 + 2 * BLOCK);
+    // Another type and issuer has its own counter.
+    assert_eq!(
+        a.serials
+            .next(&a.pool, "11350100MB0000000X002", issuer)
+            .await
+            .unwrap(),
+        1
+    );
+}

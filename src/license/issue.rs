@@ -7,7 +7,7 @@
 //! record or a record without its row.
 //!
 //! The identifier (GB/T 36904-2018, [`LicenseId`]) takes the next serial of
-//! (type, issuer) before signing, in a short transaction of its own (see
+//! (type, issuer) before signing, outside the issuing transaction (see
 //! [`take_serial`]): an issuance that fails later leaves a gap in the serials.
 
 use std::sync::Arc;
@@ -296,22 +296,22 @@ pub async fn issue(
     })
 }
 
-/// Takes the next serial of (type, issuer) in one statement of its own
-/// (an upsert, atomic by itself on SQLite and PostgreSQL).
+/// Takes the next serial of (type, issuer), outside any transaction: from
+/// the block this process reserved ([`store::serials`]), or from a new block.
 ///
 /// Signing a license takes milliseconds of CPU; holding the database's write
 /// lock through it (SQLite has one per database, PostgreSQL a row lock on the
 /// counter) would let only one issuance of a type and issuer sign at a time.
-/// A serial taken by an issuance that then fails is skipped: the serials may
-/// have gaps, but there is never a license without its record or a record
-/// without its row, since those are written together afterwards.
+/// A serial taken by an issuance that then fails is skipped, as are the
+/// unused serials of a process that stops: the serials may have gaps, but
+/// they are unique, and there is never a license without its record or a
+/// record without its row, since those are written together afterwards.
 pub(crate) async fn take_serial(
     db: &Database,
     type_code: &str,
     issuer_uscc: &str,
 ) -> Result<i64, ActionError> {
-    let mut conn = db.pool.acquire().await?;
-    Ok(store::licenses::next_serial(&mut conn, type_code, issuer_uscc).await?)
+    Ok(db.serials.next(&db.pool, type_code, issuer_uscc).await?)
 }
 
 /// Logs a license version (transparency log, RFC 9162 leaf): the record is

@@ -90,25 +90,6 @@ pub async fn may_issue(
     .is_some())
 }
 
-/// Takes the next serial of (type, issuer). Call it inside the issuing
-/// transaction: the counter row stays locked until the transaction ends.
-pub async fn next_serial(
-    conn: &mut Connection,
-    type_code: &str,
-    issuer_uscc: &str,
-) -> Result<i64, StoreError> {
-    let (serial,): (i64,) = sqlx::query_as(
-        "INSERT INTO license_serials (type_code, issuer_uscc, last_serial) VALUES ($1, $2, 1) \
-         ON CONFLICT (type_code, issuer_uscc) DO UPDATE SET last_serial = license_serials.last_serial + 1 \
-         RETURNING last_serial",
-    )
-    .bind(type_code)
-    .bind(issuer_uscc)
-    .fetch_one(conn)
-    .await?;
-    Ok(serial)
-}
-
 /// A stored license (without its record and PDF).
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct LicenseRow {

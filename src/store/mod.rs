@@ -12,6 +12,7 @@ pub mod keys;
 pub mod licenses;
 pub mod log;
 pub mod seals;
+pub mod serials;
 pub mod settings;
 
 use std::str::FromStr;
@@ -67,6 +68,8 @@ pub struct Database {
     pub pool: AnyPool,
     /// The engine.
     pub backend: Backend,
+    /// License serials reserved by this process and not yet used.
+    pub serials: std::sync::Arc<serials::SerialBlocks>,
 }
 
 impl Database {
@@ -106,7 +109,11 @@ impl Database {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
-        Ok(Database { pool, backend })
+        Ok(Database {
+            pool,
+            backend,
+            serials: Default::default(),
+        })
     }
 
     /// Starts a transaction. On SQLite it takes the write lock at once
