@@ -160,16 +160,22 @@ pub async fn issue(
         return Ok(issued);
     }
 
+    // Two queries: the seal with its department and certificate, then the
+    // type with whether that department may issue it. The errors keep their
+    // order: unknown type, bad fields, unknown seal, then the permissions.
     let mut conn = ctx.db.pool.acquire().await?;
-    let type_row = store::licenses::get_type(&mut conn, &request.type_code)
-        .await?
-        .ok_or_else(|| ActionError::NotFound(format!("license type {}", request.type_code)))?;
+    let owned = store::seals::get_with_owner(&mut conn, &request.seal_id).await?;
+    let department_id = owned.as_ref().map_or("", |o| o.seal.department_id.as_str());
+    let (type_row, may_issue) =
+        store::licenses::get_type_for_issuer(&mut conn, &request.type_code, department_id)
+            .await?
+            .ok_or_else(|| ActionError::NotFound(format!("license type {}", request.type_code)))?;
+    drop(conn);
     let definition = lifecycle::definition(&type_row)?;
     let holder_public_id = request.holder.validate()?;
     let values = definition.check_values(&request.fields)?;
 
-    let owned = store::seals::get_with_owner(&mut conn, &request.seal_id)
-        .await?
+    let owned = owned
         .ok_or_else(|| ActionError::invalid("seal_id", format!("no seal {}", request.seal_id)))?;
     let seal = &owned.seal;
     if !caller.may(&seal.department_id, Scope::LicensesIssue) {
@@ -178,13 +184,12 @@ pub async fn issue(
                 .into(),
         ));
     }
-    if !store::licenses::may_issue(&mut conn, &type_row.code, &seal.department_id).await? {
+    if !may_issue {
         return Err(ActionError::Forbidden(format!(
             "the seal's department may not issue license type {}",
             type_row.code
         )));
     }
-    drop(conn);
     let now = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .map_err(ActionError::internal)?;

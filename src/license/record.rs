@@ -20,6 +20,7 @@ use x509_parser::oid_registry::{OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY};
 
 use super::claims::{ClaimsError, LicenseClaims};
 use crate::keystore::{KeyAlgorithm, SignError, Signer};
+use crate::memo::Memo;
 
 /// Length of a key identifier.
 pub const KID_LEN: usize = 8;
@@ -100,8 +101,13 @@ pub fn sign_record(
     if signer.algorithm() != KeyAlgorithm::EcdsaP256 {
         return Err(RecordError::SignerAlgorithm(signer.algorithm()));
     }
-    // A record signed with a key other than the certificate's would never verify.
-    if p256_public_key(seal_certificate_der)? != signer.public_key() {
+    // A record signed with a key other than the certificate's would never
+    // verify. A seal signs many records: its certificate is parsed once.
+    static KEYS: Memo<Vec<u8>, Vec<u8>> = Memo::new(256);
+    let certified = KEYS.get_or_try(seal_certificate_der.to_vec(), || {
+        p256_public_key(seal_certificate_der)
+    })?;
+    if certified != signer.public_key() {
         return Err(RecordError::CertificateMismatch);
     }
     let sign1 = CoseSign1Builder::new()

@@ -2,6 +2,8 @@
 //! Field definitions and values are stored as JSON text: they are read and
 //! written whole, never queried by part.
 
+use sqlx::{FromRow, Row};
+
 use super::{Connection, StoreError};
 
 /// A stored license type.
@@ -74,20 +76,26 @@ pub async fn type_issuers(conn: &mut Connection, code: &str) -> Result<Vec<Strin
     Ok(rows.into_iter().map(|(d,)| d).collect())
 }
 
-/// Whether a department may issue a type.
-pub async fn may_issue(
+/// A type, and whether `department_id` may issue it, in one query.
+pub async fn get_type_for_issuer(
     conn: &mut Connection,
     code: &str,
     department_id: &str,
-) -> Result<bool, StoreError> {
-    Ok(sqlx::query(
-        "SELECT 1 FROM license_type_issuers WHERE type_code = $1 AND department_id = $2",
+) -> Result<Option<(LicenseTypeRow, bool)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT code, name_zh, name_en, validity_days, fields_json, created_at, \
+         (SELECT COUNT(*) FROM license_type_issuers i WHERE i.type_code = t.code AND i.department_id = $2) AS issuer \
+         FROM license_types t WHERE t.code = $1",
     )
     .bind(code)
     .bind(department_id)
     .fetch_optional(conn)
-    .await?
-    .is_some())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let issuer: i64 = row.try_get("issuer")?;
+    Ok(Some((LicenseTypeRow::from_row(&row)?, issuer > 0)))
 }
 
 /// A stored license (without its record and PDF).
