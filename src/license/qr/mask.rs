@@ -280,12 +280,6 @@ pub(super) fn remask(symbol: &Symbol, function: &Symbol, from: Option<u8>, k: u8
     out
 }
 
-/// The penalty score of a masked symbol (§7.8.3.1, Table 11).
-#[cfg(test)]
-pub(crate) fn penalty(symbol: &Symbol) -> u32 {
-    penalty_below(symbol, u32::MAX).unwrap_or(u32::MAX)
-}
-
 /// The penalty score of a masked symbol (§7.8.3.1, Table 11), if it is
 /// below `limit`: the finder-like patterns (N3, the costly part) are counted
 /// last and only while the score can still beat the best mask so far.
