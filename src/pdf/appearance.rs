@@ -139,18 +139,7 @@ impl Picture {
         xobjects.set("Seal", Object::Reference(picture_id));
         let mut res = Dictionary::new();
         res.set("XObject", xobjects);
-        let mut form = Dictionary::new();
-        form.set("Type", Object::Name(b"XObject".to_vec()));
-        form.set("Subtype", Object::Name(b"Form".to_vec()));
-        form.set(
-            "BBox",
-            vec![
-                Object::Integer(0),
-                Object::Integer(0),
-                Object::Real(width),
-                Object::Real(height),
-            ],
-        );
+        let mut form = form_dictionary(width, height);
         form.set("Resources", res);
         let form_id = update.allocate();
         // One line of operators: not worth a filter.
@@ -160,6 +149,23 @@ impl Picture {
         );
         form_id
     }
+}
+
+/// A Form XObject's dictionary (§8.10.2) with the box `0 0 width height`.
+pub(crate) fn form_dictionary(width: f32, height: f32) -> Dictionary {
+    let mut form = Dictionary::new();
+    form.set("Type", Object::Name(b"XObject".to_vec()));
+    form.set("Subtype", Object::Name(b"Form".to_vec()));
+    form.set(
+        "BBox",
+        vec![
+            Object::Integer(0),
+            Object::Integer(0),
+            Object::Real(width),
+            Object::Real(height),
+        ],
+    );
+    form
 }
 
 /// `object` with each local reference `n` replaced by `ids[n - 1]`.

@@ -8,7 +8,7 @@ use ring::digest;
 use time::OffsetDateTime;
 
 use super::PdfError;
-use super::appearance::{import_appearance, inherited, rect_of};
+use super::appearance::{form_dictionary, import_appearance, inherited, rect_of};
 use super::inspect::all_fields;
 use super::serialize::{text_string, write_literal, write_name, write_object};
 use super::update::{Successor, Update};
@@ -316,18 +316,7 @@ fn check_rect(
 }
 
 fn empty_form(update: &mut Update<'_>, width: f32, height: f32) -> ObjectId {
-    let mut form = Dictionary::new();
-    form.set("Type", Object::Name(b"XObject".to_vec()));
-    form.set("Subtype", Object::Name(b"Form".to_vec()));
-    form.set(
-        "BBox",
-        vec![
-            Object::Integer(0),
-            Object::Integer(0),
-            Object::Real(width),
-            Object::Real(height),
-        ],
-    );
+    let form = form_dictionary(width, height);
     let id = update.allocate();
     update.set(id, Object::Stream(lopdf::Stream::new(form, Vec::new())));
     id

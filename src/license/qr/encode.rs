@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::mask::{Symbol, alignment_positions, function_modules};
+use super::mask::Symbol;
 
 /// Error correction codewords per block at level M, by version (Table 9).
 const ECC_PER_BLOCK: [u8; 41] = [
@@ -261,22 +261,27 @@ pub(crate) fn unmasked(text: &[u8], version: u8) -> (Symbol, Symbol) {
 
 /// Which modules of `version` are function modules, and their colours:
 /// made once per version.
-fn function_of(version: u8) -> &'static (Symbol, Symbol) {
+pub(super) fn function_of(version: u8) -> &'static (Symbol, Symbol) {
     static VERSIONS: [OnceLock<(Symbol, Symbol)>; 41] = [const { OnceLock::new() }; 41];
-    VERSIONS[usize::from(version)]
-        .get_or_init(|| (function_modules(version), function_patterns(version)))
+    VERSIONS[usize::from(version)].get_or_init(|| function_patterns(version))
 }
 
-/// The function patterns (§6.3.2–§6.3.6, §7.10): timing, finders with
-/// their separators, alignment patterns, the dark module and, from version
-/// 7, the version information. The format information is written with the
-/// mask ([`super::mask`]).
-fn function_patterns(version: u8) -> Symbol {
+/// The function patterns (§6.3.2–§6.3.6, §7.9, §7.10), as the modules they
+/// take and their colours: timing, finders with their separators,
+/// alignment patterns, the dark module and, from version 7, the version
+/// information. The format information's modules are taken here and
+/// written with the mask ([`super::mask`]). Masks apply to every other
+/// module.
+fn function_patterns(version: u8) -> (Symbol, Symbol) {
     let width = usize::from(version) * 4 + 17;
-    let mut symbol = Symbol::empty(width);
-    for i in (0..width).step_by(2) {
-        symbol.set(6, i, true);
-        symbol.set(i, 6, true);
+    let (mut taken, mut colours) = (Symbol::empty(width), Symbol::empty(width));
+    let mut put = |x: usize, y: usize, dark: bool| {
+        taken.set(x, y, true);
+        colours.set(x, y, dark);
+    };
+    for i in 0..width {
+        put(6, i, i % 2 == 0);
+        put(i, 6, i % 2 == 0);
     }
     for (cx, cy) in [(3, 3), (width - 4, 3), (3, width - 4)] {
         for dy in -4i64..=4 {
@@ -284,7 +289,7 @@ fn function_patterns(version: u8) -> Symbol {
                 let (x, y) = (cx as i64 + dx, cy as i64 + dy);
                 if (0..width as i64).contains(&x) && (0..width as i64).contains(&y) {
                     let ring = dx.abs().max(dy.abs());
-                    symbol.set(x as usize, y as usize, ring != 2 && ring != 4);
+                    put(x as usize, y as usize, ring != 2 && ring != 4);
                 }
             }
         }
@@ -299,12 +304,12 @@ fn function_patterns(version: u8) -> Symbol {
             for dy in -2i64..=2 {
                 for dx in -2i64..=2 {
                     let (x, y) = ((cx as i64 + dx) as usize, (cy as i64 + dy) as usize);
-                    symbol.set(x, y, dx.abs().max(dy.abs()) != 1);
+                    put(x, y, dx.abs().max(dy.abs()) != 1);
                 }
             }
         }
     }
-    symbol.set(8, width - 8, true);
+    put(8, width - 8, true);
     if version >= 7 {
         // BCH(18, 6) with generator 0x1F25 (§7.10, Annex D).
         let v = u32::from(version);
@@ -316,16 +321,42 @@ fn function_patterns(version: u8) -> Symbol {
         for i in 0..18 {
             let dark = bits >> i & 1 == 1;
             let (a, b) = (width - 11 + i % 3, i / 3);
-            symbol.set(a, b, dark);
-            symbol.set(b, a, dark);
+            put(a, b, dark);
+            put(b, a, dark);
         }
     }
-    symbol
+    // The format information's places (§7.9.1, Figure 25), where the
+    // horizontal and vertical timing patterns keep their colours.
+    for i in 0..9 {
+        taken.set(8, i, true);
+        taken.set(i, 8, true);
+    }
+    for i in 0..8 {
+        taken.set(width - 1 - i, 8, true);
+        taken.set(8, width - 1 - i, true);
+    }
+    (taken, colours)
+}
+
+/// The centres of the alignment patterns on each axis (Annex E, Table E.1).
+fn alignment_positions(version: u8) -> Vec<usize> {
+    if version == 1 {
+        return Vec::new();
+    }
+    let version = usize::from(version);
+    let count = version / 7 + 2;
+    let step = (version * 8 + count * 3 + 5) / (count * 4 - 4) * 2;
+    let width = version * 4 + 17;
+    let mut positions: Vec<usize> = (0..count - 1).map(|i| width - 7 - i * step).collect();
+    positions.push(6);
+    positions.reverse();
+    positions
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::mask::remask;
+    use super::super::mask::tests::xorshift;
     use super::*;
     use qrcodegen::{Mask, QrCode, QrCodeEcc, QrSegment, Version};
 
@@ -344,12 +375,7 @@ mod tests {
     #[test]
     fn every_version_gives_qrcodegens_symbol_under_mask_0() {
         let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        };
+        let mut next = || xorshift(&mut state) as u8;
         for version in 1..=27u8 {
             // The longest text of the version, and one byte of it.
             let longest = (0..=3000)

@@ -152,75 +152,6 @@ fn mask_lines() -> &'static MaskLines {
     })
 }
 
-/// The function patterns of a version (§6.3): finders with separators,
-/// timing, alignment, format and version information, the dark module.
-/// Masks apply to every other module.
-pub(super) fn function_modules(version: u8) -> Symbol {
-    let width = usize::from(version) * 4 + 17;
-    let mut function = Symbol::empty(width);
-    let mut mark = |x: usize, y: usize| function.set(x, y, true);
-    for i in 0..width {
-        mark(6, i);
-        mark(i, 6);
-    }
-    // Finder patterns, separators and the format information beside them.
-    for (cx, cy) in [(3, 3), (width - 4, 3), (3, width - 4)] {
-        for dy in -4i64..=4 {
-            for dx in -4i64..=4 {
-                let (x, y) = (cx as i64 + dx, cy as i64 + dy);
-                if (0..width as i64).contains(&x) && (0..width as i64).contains(&y) {
-                    mark(x as usize, y as usize);
-                }
-            }
-        }
-    }
-    let positions = alignment_positions(version);
-    let last = positions.len().saturating_sub(1);
-    for (i, &cx) in positions.iter().enumerate() {
-        for (j, &cy) in positions.iter().enumerate() {
-            if (i, j) == (0, 0) || (i, j) == (0, last) || (i, j) == (last, 0) {
-                continue;
-            }
-            for y in cy - 2..=cy + 2 {
-                for x in cx - 2..=cx + 2 {
-                    mark(x, y);
-                }
-            }
-        }
-    }
-    for i in 0..9 {
-        mark(8, i);
-        mark(i, 8);
-    }
-    for i in 0..8 {
-        mark(width - 1 - i, 8);
-        mark(8, width - 1 - i);
-    }
-    if version >= 7 {
-        for i in 0..18 {
-            let (a, b) = (width - 11 + i % 3, i / 3);
-            mark(a, b);
-            mark(b, a);
-        }
-    }
-    function
-}
-
-/// The centres of the alignment patterns on each axis (Annex E, Table E.1).
-pub(super) fn alignment_positions(version: u8) -> Vec<usize> {
-    if version == 1 {
-        return Vec::new();
-    }
-    let version = usize::from(version);
-    let count = version / 7 + 2;
-    let step = (version * 8 + count * 3 + 5) / (count * 4 - 4) * 2;
-    let width = version * 4 + 17;
-    let mut positions: Vec<usize> = (0..count - 1).map(|i| width - 7 - i * step).collect();
-    positions.push(6);
-    positions.reverse();
-    positions
-}
-
 /// The 15 format information bits for level M and mask `k` (§7.9.1):
 /// BCH(15, 5) with generator 0x537, XOR 0x5412.
 fn format_bits(k: u8) -> u32 {
@@ -460,18 +391,21 @@ pub(crate) mod tests {
             })
     }
 
+    /// A xorshift64 step (Marsaglia 2003): varied test data, the same every run.
+    pub(crate) fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
     fn texts() -> Vec<Vec<u8>> {
         let mut texts = vec![b"https://gov.example/v/x".to_vec(), Vec::new()];
         // Lengths that land on versions 1 to 25, with varied bytes.
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         for len in [5, 40, 90, 150, 230, 300, 420, 560, 700, 850, 997] {
             let text: Vec<u8> = (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    b"ABCdef0123-_/:.xyz"[(state % 18) as usize]
-                })
+                .map(|_| b"ABCdef0123-_/:.xyz"[(xorshift(&mut state) % 18) as usize])
                 .collect();
             texts.push(text);
         }
@@ -555,12 +489,7 @@ pub(crate) mod tests {
     #[test]
     fn bit_set_penalties_equal_the_run_by_run_count() {
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = || xorshift(&mut state);
         for width in [21, 25, 57, 117, 125] {
             let full: Line = (1 << width) - 1;
             let mut lines: Vec<Line> = vec![0, full, 0b1011101, 0b1011101 << (width - 7)];
@@ -594,10 +523,8 @@ pub(crate) mod tests {
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         let mut m = [0; MAX_WIDTH];
         for line in m.iter_mut() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            *line = u128::from(state) << 64 | u128::from(state.rotate_left(29));
+            let next = xorshift(&mut state);
+            *line = u128::from(next) << 64 | u128::from(next.rotate_left(29));
         }
         let original = m;
         transpose(&mut m);
@@ -612,16 +539,8 @@ pub(crate) mod tests {
     fn function_modules_leave_the_data_capacity_of_every_version() {
         for version in 1..=27u8 {
             let v = usize::from(version);
-            // Annex: raw data modules (qrcodegen's getNumRawDataModules).
-            let mut raw = (16 * v + 128) * v + 64;
-            if v >= 2 {
-                let count = v / 7 + 2;
-                raw -= (25 * count - 10) * count - 55;
-                if v >= 7 {
-                    raw -= 36;
-                }
-            }
-            let function = function_modules(version);
+            let raw = super::super::encode::raw_data_modules(version);
+            let function = super::super::encode::function_of(version).0.clone();
             let width = v * 4 + 17;
             let marked: usize = function.rows.iter().map(|r| r.count_ones() as usize).sum();
             assert_eq!(width * width - marked, raw, "version {version}");
@@ -646,7 +565,7 @@ pub(crate) mod tests {
                     base.set(x, y, mask_0_code.get_module(x as i32, y as i32));
                 }
             }
-            let function = function_modules(version);
+            let function = super::super::encode::function_of(version).0.clone();
             for k in 0..8u8 {
                 let ours = remask(&base, &function, Some(0), k);
                 assert!(
