@@ -16,10 +16,6 @@
 //! so compare the ratios to the baseline rather than the absolute rates.
 //! `GOVSEAL_BENCH_ONLY=inprocess|http` runs one part.
 
-/// The allocator of the `govseal` binary (src/main.rs), so the figures are the service's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[path = "../tests/common/mod.rs"]
 mod common;
 

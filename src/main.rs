@@ -4,13 +4,6 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc: issuing a license allocates and frees many short-lived
-/// buffers from several threads; measured with `cargo bench --bench
-/// licenses`, it issues about 8 % more licenses a second than the system
-/// allocator (2026-12-02).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
