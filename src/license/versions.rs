@@ -209,8 +209,9 @@ async fn new_version(
         };
         ActionError::invalid(field, e.message)
     })?;
-    let signing = seal_for(ctx, &mut conn, &old, change.seal_id(), now).await?;
+    // No pooled connection is held while the seal's key and CRLs are read.
     drop(conn);
+    let signing = seal_for(ctx, &old, change.seal_id(), now).await?;
 
     let claims = LicenseClaims {
         license_id: new_id.clone(),
@@ -457,15 +458,16 @@ fn holder_id_type(stored: &str) -> Result<HolderIdType, ActionError> {
 /// license's department, or else the old version's seal.
 async fn seal_for(
     ctx: &LicenseContext<'_>,
-    conn: &mut store::Connection,
     old: &LicenseRow,
     seal_id: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<SigningSeal, ActionError> {
     let chosen = seal_id.unwrap_or(&old.seal_id);
-    let owned = store::seals::get_with_owner(conn, chosen)
+    let mut conn = ctx.db.pool.acquire().await?;
+    let owned = store::seals::get_with_owner(&mut conn, chosen)
         .await?
         .ok_or_else(|| ActionError::invalid("seal_id", format!("no seal {chosen}")))?;
+    drop(conn);
     if owned.seal.department_id != old.department_id {
         return Err(ActionError::Forbidden(
             "seal_id: the seal belongs to another department than the license's issuer".into(),

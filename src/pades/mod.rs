@@ -177,7 +177,11 @@ pub fn sign(
 ) -> Result<Vec<u8>, PadesError> {
     let snug = snug_capacity(identity, tsa, request.level);
     match sign_within(pdf, request, identity, tsa, validation, snug) {
-        Err(PadesError::Pdf(PdfError::SignatureTooLarge { .. })) if snug < CADES_CAPACITY => {
+        // Only the CAdES signature's own reservation is retried (not, say,
+        // a B-LTA document time-stamp's).
+        Err(PadesError::Pdf(PdfError::SignatureTooLarge { capacity, .. }))
+            if capacity == snug && snug < CADES_CAPACITY =>
+        {
             sign_within(pdf, request, identity, tsa, validation, CADES_CAPACITY)
         }
         other => other,

@@ -204,8 +204,10 @@ impl<'a> Update<'a> {
                     write_object(&mut out, obj);
                     fresh.update(&out[start..]);
                 }
-                // Placeholders (the signature's /Contents): nothing to tell revisions apart.
-                Body::Raw(raw) => out.extend_from_slice(raw),
+                Body::Raw(raw) => {
+                    out.extend_from_slice(raw);
+                    fresh.update(raw);
+                }
             }
             out.extend_from_slice(b"\nendobj\n");
         }
@@ -258,13 +260,24 @@ impl<'a> Update<'a> {
     }
 
     /// The start of the digest that makes the second `/ID` element: the
-    /// original's length and its last kilobyte (its trailer, with the
-    /// previous `/ID`), then the new objects as written. Hashing only this,
-    /// not the whole file, keeps the cost of an update independent of the
-    /// size of the document it extends.
+    /// original's length, its previous `/ID` (or, in a file that has none,
+    /// the whole original) and its last kilobyte, then the new objects as
+    /// written. Once a file has an `/ID`, the cost of an update does not
+    /// grow with the size of the document it extends.
     fn fresh_id_digest(&self) -> digest::Context {
         let mut fresh = digest::Context::new(&digest::SHA256);
         fresh.update(&(self.original.len() as u64).to_be_bytes());
+        match self.doc.trailer.get(b"ID").and_then(Object::as_array) {
+            Ok(ids) if !ids.is_empty() => {
+                for id in ids {
+                    if let Object::String(bytes, _) = id {
+                        fresh.update(&(bytes.len() as u64).to_be_bytes());
+                        fresh.update(bytes);
+                    }
+                }
+            }
+            _ => fresh.update(self.original),
+        }
         fresh.update(&self.original[self.original.len().saturating_sub(1024)..]);
         fresh
     }

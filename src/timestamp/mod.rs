@@ -162,11 +162,13 @@ impl TimeStampAuthority {
 
     /// An upper bound on the length of this TSA's tokens with certificates
     /// and without a nonce (RFC 3161 §2.4.2), as PAdES signing asks for
-    /// them: its certificate and chain, plus 1 KB for the TSTInfo (policy,
-    /// SHA-512 imprint at most, 128-bit serial, time, accuracy), the signed
-    /// attributes and the signature.
+    /// them: its certificate and chain; twice its issuer's name and serial
+    /// (the signer identifier and the ESS signing certificate, RFC 5035),
+    /// each shorter than the certificate itself; and 1 KB for the TSTInfo
+    /// (policy, SHA-512 imprint at most, 128-bit serial, time, accuracy),
+    /// the other signed attributes and the signature.
     pub fn token_len_bound(&self) -> usize {
-        self.certificate_der.len() + self.chain.iter().map(Vec::len).sum::<usize>() + 1024
+        3 * self.certificate_der.len() + self.chain.iter().map(Vec::len).sum::<usize>() + 1024
     }
 
     /// The token for an imprint already checked or to be checked here.
