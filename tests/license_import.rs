@@ -40,13 +40,16 @@ async fn seal_and_type(app: &TestApp) -> String {
 }
 
 /// Runs the import: (exit code, stdout, stderr).
-fn import(
+/// Runs `govseal licenses import` without blocking the test's runtime: the
+/// app's own tasks (the log sequencer, which may hold a row lock the import
+/// waits for) must keep running meanwhile.
+async fn import(
     app: &TestApp,
     csv: &std::path::Path,
     seal: &str,
     errors: &std::path::Path,
 ) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_govseal"))
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_govseal"))
         .args(["licenses", "import"])
         .arg(csv)
         .args([
@@ -67,6 +70,7 @@ fn import(
         .env("GOVSEAL_MASTER_KEY", MASTER_KEY)
         .env_remove("GOVSEAL_DATABASE_URL")
         .output()
+        .await
         .expect("run govseal");
     (
         out.status.code().unwrap_or(-1),
@@ -111,7 +115,7 @@ async fn good_rows_are_issued_bad_rows_are_named_and_a_rerun_issues_nothing_twic
     std::fs::write(&file, csv).unwrap();
     let errors = app.dir.path().join("errors.csv");
 
-    let (code, stdout, stderr) = import(&app, &file, &seal, &errors);
+    let (code, stdout, stderr) = import(&app, &file, &seal, &errors).await;
     assert_eq!(
         code, 1,
         "a failed row gives exit code 1\n{stdout}\n{stderr}"
@@ -149,7 +153,7 @@ async fn good_rows_are_issued_bad_rows_are_named_and_a_rerun_issues_nothing_twic
     assert!(licenses_of(&app, &bad_check).await.is_empty());
 
     // A re-run: the three good rows are recognised, nothing is issued again.
-    let (code, stdout, stderr) = import(&app, &file, &seal, &errors);
+    let (code, stdout, stderr) = import(&app, &file, &seal, &errors).await;
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("imported 0, skipped as already imported 3, failed 3"),
@@ -171,7 +175,7 @@ async fn an_unknown_header_column_stops_the_import_before_any_row() {
         format!("holder_name,holder_id_type,holder_id,name,addr,colour\n某店,uscc,{holder},某店,某地,红\n"),
     )
     .unwrap();
-    let (code, stdout, stderr) = import(&app, &file, &seal, &app.dir.path().join("e.csv"));
+    let (code, stdout, stderr) = import(&app, &file, &seal, &app.dir.path().join("e.csv")).await;
     assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(stderr.contains("unknown column \"colour\""), "{stderr}");
     assert!(licenses_of(&app, &holder).await.is_empty());

@@ -310,7 +310,8 @@ async fn bundle_export_writes_a_complete_offline_bundle_from_the_database() {
     assert_eq!(r.status(), 200);
     let out_dir = tempfile::tempdir().unwrap();
     let dir = out_dir.path().join("bundle");
-    let out = Command::new(env!("CARGO_BIN_EXE_govseal"))
+    // Without blocking the runtime: the app's tasks may hold locks the export waits for.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_govseal"))
         .args([
             "bundle",
             "export",
@@ -325,6 +326,7 @@ async fn bundle_export_writes_a_complete_offline_bundle_from_the_database() {
             "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
         )
         .output()
+        .await
         .unwrap();
     assert!(
         out.status.success(),

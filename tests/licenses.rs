@@ -446,8 +446,10 @@ async fn an_idempotency_key_replays_and_refuses_another_body() {
     );
 }
 
-fn audit(app: &TestApp) -> (i32, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_govseal"))
+/// Runs `govseal log audit` without blocking the test's runtime (the app's
+/// log sequencer must keep running meanwhile).
+async fn audit(app: &TestApp) -> (i32, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_govseal"))
         .args([
             "log",
             "audit",
@@ -457,6 +459,7 @@ fn audit(app: &TestApp) -> (i32, String) {
         ])
         .arg(app.dir.path().join("data"))
         .output()
+        .await
         .expect("run govseal");
     let text = format!(
         "{}{}",
@@ -483,7 +486,7 @@ async fn issued_licenses_are_on_the_log_and_an_altered_record_fails_the_audit() 
     )
     .await
     .unwrap();
-    let (code, out) = audit(&app);
+    let (code, out) = audit(&app).await;
     assert_eq!(code, 0, "{out}");
     // Rewrite the stored record behind the log's back.
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -493,7 +496,7 @@ async fn issued_licenses_are_on_the_log_and_an_altered_record_fails_the_audit() 
     .execute(&app.state.db.pool)
     .await
     .unwrap();
-    let (code, out) = audit(&app);
+    let (code, out) = audit(&app).await;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("entry") || out.contains(&id), "{out}");
 }
