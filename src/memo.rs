@@ -25,6 +25,13 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         }
     }
 
+    /// The value for `key`, made by `make` if it is not kept.
+    pub(crate) fn get_or_insert_with(&self, key: K, make: impl FnOnce() -> V) -> V {
+        let made: Result<V, std::convert::Infallible> = self.get_or_try(key, || Ok(make()));
+        let Ok(value) = made;
+        value
+    }
+
     /// The result for `key`, made by `make` if it is not kept. Two threads
     /// may both make a missing result; both get a correct one.
     pub(crate) fn get_or_try<E>(

@@ -108,10 +108,7 @@ fn merge(
         if !seen.insert(key.clone()) {
             continue;
         }
-        let deflated = DEFLATED.get_or_try(key, || {
-            Ok::<_, std::convert::Infallible>(super::flate::deflate(item, 6))
-        });
-        let Ok(deflated) = deflated;
+        let deflated = DEFLATED.get_or_insert_with(key, || super::flate::deflate(item, 6));
         let mut dict = Dictionary::new();
         dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
         let stream = Stream::new(dict, deflated);
