@@ -17,6 +17,7 @@ mod photo;
 mod pki_interop;
 mod seals;
 mod stamping;
+mod store_batch;
 mod transparency;
 mod tsa;
 mod verify;

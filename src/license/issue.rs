@@ -26,7 +26,7 @@ use crate::identity::Uscc;
 use crate::keystore::KeyStore;
 use crate::outcome::ActionError;
 use crate::pades::TimeStamper;
-use crate::store::{self, Database, licenses::LicenseRow};
+use crate::store::{self, Database, batch::BatchFuture, licenses::LicenseRow};
 
 /// What issuing needs from the service.
 pub struct LicenseContext<'a> {
@@ -246,8 +246,6 @@ pub async fn issue(
     let (department, seal) = (&signing.department, &signing.seal);
 
     let fields_json = serde_json::to_string(&values).map_err(ActionError::internal)?;
-    // The record, the PDF, the row and the log entry: one transaction.
-    let mut tx = ctx.db.begin().await?;
     let row = LicenseRow {
         id: license_id.as_str().to_string(),
         type_code: type_row.code.clone(),
@@ -269,11 +267,26 @@ pub async fn issue(
         supersedes: None,
         superseded_by: None,
     };
-    match store::licenses::insert(&mut tx, &row, &record, &pdf).await {
-        Ok(()) => {}
+    // The record, the PDF, the row and the log entry: one transaction,
+    // shared with the issuances committing at the same moment.
+    let written = Written {
+        row,
+        record,
+        pdf_sha256: sha256_hex(&pdf),
+        pdf,
+        department_uscc: department.uscc.clone(),
+        seal_code: seal.code.clone(),
+    };
+    let row = match ctx
+        .db
+        .write_batched(move |conn: &mut store::Connection| -> BatchFuture<'_, _> {
+            Box::pin(written.store(conn))
+        })
+        .await
+    {
+        Ok(row) => row,
         Err(store::StoreError::Duplicate(_)) => {
             // A concurrent request with the same Idempotency-Key won; answer as it did.
-            drop(tx);
             let key = idempotency_key.as_deref().unwrap_or_default();
             return replay(ctx, &actor, key, &request_sha256)
                 .await?
@@ -282,23 +295,46 @@ pub async fn issue(
                 });
         }
         Err(e) => return Err(e.into()),
-    }
-    log_issued(
-        &mut tx,
-        &row,
-        &department.uscc,
-        &seal.code,
-        &record,
-        &pdf,
-        None,
-    )
-    .await?;
-    tx.commit().await?;
+    };
     let view = lifecycle::view_of_type(row, type_row)?;
     Ok(Issued {
         view,
         replayed: false,
     })
+}
+
+/// What one issuance writes: the row with its record and PDF, and the log entry.
+struct Written {
+    row: LicenseRow,
+    record: Vec<u8>,
+    pdf: Vec<u8>,
+    pdf_sha256: String,
+    department_uscc: String,
+    seal_code: String,
+}
+
+impl Written {
+    /// Inserts the row and logs the issuance on `conn` (inside the batch's
+    /// transaction); gives the row back.
+    async fn store(self, conn: &mut store::Connection) -> Result<LicenseRow, store::StoreError> {
+        store::licenses::insert(conn, &self.row, &self.record, &self.pdf).await?;
+        log_issued(
+            conn,
+            &self.row,
+            &self.department_uscc,
+            &self.seal_code,
+            &self.record,
+            &self.pdf_sha256,
+            None,
+        )
+        .await?;
+        Ok(self.row)
+    }
+}
+
+/// Lower-case hex SHA-256 of `data`.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, data))
 }
 
 /// Takes the next serial of (type, issuer), outside any transaction: from
@@ -328,14 +364,10 @@ pub(crate) async fn log_issued(
     department_uscc: &str,
     seal_code: &str,
     record: &[u8],
-    pdf: &[u8],
+    pdf_sha256: &str,
     supersedes: Option<&str>,
-) -> Result<(), ActionError> {
-    let pdf_sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, pdf));
-    let mut details = vec![
-        ("pdf_sha256", pdf_sha256.as_str()),
-        ("seal_code", seal_code),
-    ];
+) -> Result<(), store::StoreError> {
+    let mut details = vec![("pdf_sha256", pdf_sha256), ("seal_code", seal_code)];
     if let Some(old) = supersedes {
         details.push(("supersedes", old));
     }

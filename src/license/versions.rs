@@ -277,7 +277,7 @@ async fn new_version(
         uscc,
         &signing.seal.code,
         &record,
-        &pdf,
+        &super::issue::sha256_hex(&pdf),
         Some(&old.id),
     )
     .await?;

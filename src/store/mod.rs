@@ -5,6 +5,7 @@
 //! Store functions take a connection (`&mut AnyConnection`, which a
 //! transaction dereferences to), so a use case owns its transaction.
 
+pub mod batch;
 pub mod certificates;
 pub mod clients;
 pub mod departments;
@@ -47,6 +48,9 @@ pub enum StoreError {
     /// A migration failed.
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The shared transaction of a batched write failed (see [`batch`]).
+    #[error("the batched transaction failed: {0}")]
+    Batch(String),
 }
 
 impl StoreError {
@@ -70,6 +74,8 @@ pub struct Database {
     pub backend: Backend,
     /// License serials reserved by this process and not yet used.
     pub serials: std::sync::Arc<serials::SerialBlocks>,
+    /// Writes waiting to share a transaction ([`Database::write_batched`]).
+    pub batches: std::sync::Arc<batch::BatchWriter>,
 }
 
 impl Database {
@@ -113,6 +119,7 @@ impl Database {
             pool,
             backend,
             serials: Default::default(),
+            batches: Default::default(),
         })
     }
 

@@ -1,0 +1,212 @@
+//! Group commit: writes that arrive together share one transaction.
+//!
+//! SQLite has one write lock per database. When every issuance opens its own
+//! `BEGIN IMMEDIATE`, concurrent issuances queue on that lock through
+//! SQLite's busy handler, which sleeps and retries rather than queueing, and
+//! the lock holder pays a commit (and its WAL frames) per license. Here the
+//! writes of one process queue in memory instead: one task at a time takes
+//! everything queued, runs each piece of work inside a savepoint of one
+//! transaction (SQL:2016 §4.41.2, savepoints; SQLite "SAVEPOINT"), commits
+//! once, and only then answers each caller. A piece of work that fails is
+//! rolled back to its savepoint and answered with its own error; the others
+//! still commit. If the commit fails, every caller of the batch gets the
+//! failure and nothing of the batch is written. This is the "group commit"
+//! of database engines, done one level up.
+//!
+//! The batch runs in a task of its own, so a caller that gives up (an HTTP
+//! client that disconnects) cannot cut a batch short for the others.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
+
+use tokio::sync::oneshot;
+
+use super::{Connection, Database, StoreError};
+
+/// The future of one piece of batched work, borrowing the batch's connection.
+pub type BatchFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
+
+/// At most this many pieces of work per transaction.
+const MAX_BATCH: usize = 64;
+
+/// The work waiting for the next transaction, and whether a task runs batches.
+#[derive(Default)]
+pub struct BatchWriter {
+    queue: Mutex<Queue>,
+}
+
+impl std::fmt::Debug for BatchWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("BatchWriter")
+            .field("queued", &queue.jobs.len())
+            .field("running", &queue.running)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct Queue {
+    jobs: Vec<Box<dyn Job>>,
+    running: bool,
+}
+
+/// One caller's work, type-erased.
+trait Job: Send {
+    /// Runs the work on the batch's transaction; true if it succeeded.
+    fn run<'c>(&'c mut self, conn: &'c mut Connection) -> BatchFuture<'c, bool>;
+    /// Answers the caller once the batch's fate is known.
+    fn answer(self: Box<Self>, committed: Result<(), &StoreError>);
+}
+
+struct Pending<T, E, F> {
+    work: Option<F>,
+    outcome: Option<Result<T, E>>,
+    reply: oneshot::Sender<Result<T, E>>,
+}
+
+impl<T, E, F> Job for Pending<T, E, F>
+where
+    F: for<'c> FnOnce(&'c mut Connection) -> BatchFuture<'c, Result<T, E>> + Send,
+    T: Send,
+    E: From<StoreError> + Send,
+{
+    fn run<'c>(&'c mut self, conn: &'c mut Connection) -> BatchFuture<'c, bool> {
+        Box::pin(async move {
+            let Some(work) = self.work.take() else {
+                return false;
+            };
+            let outcome = work(conn).await;
+            let succeeded = outcome.is_ok();
+            self.outcome = Some(outcome);
+            succeeded
+        })
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), &StoreError>) {
+        let answer = match (self.outcome, committed) {
+            // Its own failure: rolled back to its savepoint, whatever the batch did.
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (_, Err(e)) => Err(E::from(StoreError::Batch(e.to_string()))),
+            (None, Ok(())) => Err(E::from(StoreError::Batch("the work was not run".into()))),
+        };
+        // A caller that has gone away does not want its answer.
+        let _ = self.reply.send(answer);
+    }
+}
+
+impl Database {
+    /// Runs `work` in a transaction shared with the other writes queued at
+    /// the same time (see the module documentation) and answers once that
+    /// transaction has committed: `Ok` only if `work` succeeded and the
+    /// commit did. `work` gets the transaction's connection; on SQLite it
+    /// holds the write lock (`BEGIN IMMEDIATE`).
+    pub async fn write_batched<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: for<'c> FnOnce(&'c mut Connection) -> BatchFuture<'c, Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Pending {
+            work: Some(work),
+            outcome: None,
+            reply,
+        });
+        let start = {
+            let mut queue = self
+                .batches
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            queue.jobs.push(job);
+            !std::mem::replace(&mut queue.running, true)
+        };
+        if start {
+            tokio::spawn(run_batches(self.clone()));
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(E::from(StoreError::Batch(
+                "the batch writer stopped".into(),
+            )))
+        })
+    }
+}
+
+/// Clears the running flag when the batch task ends, however it ends (a
+/// panic, the runtime shutting down): the work still queued is dropped, so
+/// its callers get an error instead of waiting forever, and the next write
+/// starts a new task.
+struct Running<'a>(&'a BatchWriter);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut queue = self.0.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.running {
+            queue.running = false;
+            queue.jobs.clear();
+        }
+    }
+}
+
+/// Runs batches until the queue is empty.
+async fn run_batches(db: Database) {
+    let running = Running(&db.batches);
+    loop {
+        let jobs: Vec<Box<dyn Job>> = {
+            let mut queue = running
+                .0
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if queue.jobs.is_empty() {
+                queue.running = false;
+                return;
+            }
+            let take = queue.jobs.len().min(MAX_BATCH);
+            queue.jobs.drain(..take).collect()
+        };
+        run_batch(&db, jobs).await;
+    }
+}
+
+/// One transaction: each job in a savepoint (a lone job needs none: the
+/// transaction is its savepoint), one commit, then the answers.
+async fn run_batch(db: &Database, mut jobs: Vec<Box<dyn Job>>) {
+    let lone = jobs.len() == 1;
+    let committed: Result<(), StoreError> = async {
+        let mut tx = db.begin().await?;
+        let mut any_succeeded = false;
+        for job in &mut jobs {
+            if lone {
+                any_succeeded = job.run(&mut tx).await;
+                continue;
+            }
+            sqlx::query("SAVEPOINT batched_write")
+                .execute(&mut *tx)
+                .await?;
+            if job.run(&mut tx).await {
+                any_succeeded = true;
+            } else {
+                sqlx::query("ROLLBACK TO SAVEPOINT batched_write")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("RELEASE SAVEPOINT batched_write")
+                .execute(&mut *tx)
+                .await?;
+        }
+        if any_succeeded {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(())
+    }
+    .await;
+    for job in jobs {
+        job.answer(committed.as_ref().map(|_| ()));
+    }
+}
