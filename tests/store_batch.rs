@@ -131,3 +131,32 @@ async fn a_write_whose_caller_gives_up_is_still_committed() {
     write(&db, &["later"]).await.unwrap();
     assert!(has(&db, "abandoned").await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_is_answered_while_batch_tasks_stop_and_start() {
+    // Writers that come and go: the batch task often finds the queue empty
+    // and stops just as the next write arrives and starts another.
+    let (_dir, db) = fresh().await;
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for i in 0..150 {
+                    write(&db, &[&format!("w{w}-{i}")]).await.expect("answered");
+                    if i % 7 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let mut conn = db.pool.acquire().await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE name LIKE 'w%'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(n, 600);
+}

@@ -135,16 +135,25 @@ impl Database {
     }
 }
 
-/// Clears the running flag when the batch task ends, however it ends (a
-/// panic, the runtime shutting down): the work still queued is dropped, so
-/// its callers get an error instead of waiting forever, and the next write
-/// starts a new task.
-struct Running<'a>(&'a BatchWriter);
+/// Clears the running flag when the batch task ends abnormally (a panic, the
+/// runtime shutting down): the work still queued is dropped, so its callers
+/// get an error instead of waiting forever, and the next write starts a new
+/// task. A task that ends because the queue is empty disarms it, having
+/// cleared the flag itself under the lock: by the time this guard drops,
+/// another task may already be running.
+struct Running<'a> {
+    writer: &'a BatchWriter,
+    armed: bool,
+}
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        let mut queue = self.0.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if queue.running {
+        if self.armed {
+            let mut queue = self
+                .writer
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             queue.running = false;
             queue.jobs.clear();
         }
@@ -153,16 +162,20 @@ impl Drop for Running<'_> {
 
 /// Runs batches until the queue is empty.
 async fn run_batches(db: Database) {
-    let running = Running(&db.batches);
+    let mut running = Running {
+        writer: &db.batches,
+        armed: true,
+    };
     loop {
         let jobs: Vec<Box<dyn Job>> = {
             let mut queue = running
-                .0
+                .writer
                 .queue
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             if queue.jobs.is_empty() {
                 queue.running = false;
+                running.armed = false;
                 return;
             }
             let take = queue.jobs.len().min(MAX_BATCH);
