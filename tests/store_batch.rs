@@ -160,3 +160,44 @@ async fn every_write_is_answered_while_batch_tasks_stop_and_start() {
         .unwrap();
     assert_eq!(n, 600);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_checkpointed_into_the_database_file_while_the_pool_stays_open() {
+    let (dir, db) = fresh().await;
+    if db.backend != govseal::store::Backend::Sqlite {
+        eprintln!("SKIP: WAL checkpoints are SQLite's");
+        return;
+    }
+    // Automatic checkpoints are off on the pool's connections: only the
+    // checkpoint task moves pages from the WAL into the database file.
+    let main = dir.path().join("govseal.db");
+    let before = std::fs::metadata(&main).unwrap().len();
+    let names: Vec<String> = (0..50).map(|i| format!("big-{i}")).collect();
+    let blob = "x".repeat(40_000);
+    for chunk in names.chunks(10) {
+        let (chunk, blob) = (chunk.to_vec(), blob.clone());
+        db.write_batched(move |conn: &mut Connection| -> BatchFuture<'_, _> {
+            Box::pin(async move {
+                for name in &chunk {
+                    settings::put(conn, govseal::store::Backend::Sqlite, name, &blob).await?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .await
+        .unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = std::fs::metadata(&main).unwrap().len();
+        if now >= before + 2_000_000 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file stayed at {now} bytes (was {before}): no checkpoint"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(has(&db, "big-49").await);
+}
