@@ -14,7 +14,9 @@
 //!
 //! Figures are medians of several rounds; the machine is shared and noisy,
 //! so compare the ratios to the baseline rather than the absolute rates.
-//! `GOVSEAL_BENCH_ONLY=inprocess|http` runs one part.
+//! `GOVSEAL_BENCH_ONLY=inprocess|http` runs one part;
+//! `GOVSEAL_BENCH_IN_FLIGHT=16` (a comma-separated list) picks the in-process
+//! concurrencies.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -203,7 +205,8 @@ fn main() {
         if only.is_empty() || only == "inprocess" {
             let ring = ring_sign_rate();
             println!("baseline: ring ECDSA P-256 sign {ring:.0}/s on one core");
-            for in_flight in [1, 4, 16] {
+            let levels = std::env::var("GOVSEAL_BENCH_IN_FLIGHT").unwrap_or_else(|_| "1,4,16".into());
+            for in_flight in levels.split(',').filter_map(|n| n.trim().parse::<usize>().ok()) {
                 let rate = issuance_rate(&app, &request, in_flight).await;
                 println!(
                     "in-process issuance, {in_flight} in flight: {rate:.0} licenses/s (median of {ROUNDS} × {PER_ROUND}); ring sign / issuance = {:.1}",

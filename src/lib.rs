@@ -7,6 +7,7 @@ pub mod authority;
 pub mod cli;
 pub mod cms;
 pub mod config;
+pub mod cpu;
 pub mod department;
 pub mod document;
 pub mod http;

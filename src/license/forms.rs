@@ -115,13 +115,8 @@ pub(crate) async fn sign_forms(
     let field_name = format!("License-{}", seal.seal.code);
     let signer_name = format!("{}{}", seal.department.name, seal.seal.name);
     let (definition, claims) = (definition.clone(), claims.clone());
-    // Rendering and signing are CPU-bound: run as many at once as there are
-    // cores, the others wait their turn here rather than as runnable threads.
-    let _turn = signing_turns()
-        .acquire()
-        .await
-        .map_err(ActionError::internal)?;
-    tokio::task::spawn_blocking(move || -> Result<Forms, ActionError> {
+    // Rendering and signing are CPU-bound: one pool thread per core.
+    crate::cpu::run(move || -> Result<Forms, ActionError> {
         let record = sign_record(&claims, &*signer, &cert_der).map_err(ActionError::internal)?;
         let qr_text = qr_url(&public_url, &record);
         let rendered = LicenseCertificate {
@@ -179,15 +174,6 @@ pub(crate) async fn sign_forms(
     })
     .await
     .map_err(ActionError::internal)?
-}
-
-/// One permit per core for [`sign_forms`]' CPU-bound work.
-fn signing_turns() -> &'static tokio::sync::Semaphore {
-    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    TURNS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        tokio::sync::Semaphore::new(cores)
-    })
 }
 
 /// The rows printed on the certificate: holder, then the type's fields, then validity.
