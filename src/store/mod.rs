@@ -15,7 +15,6 @@ pub mod log;
 pub mod seals;
 pub mod serials;
 pub mod settings;
-pub mod wal;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -77,8 +76,6 @@ pub struct Database {
     pub serials: std::sync::Arc<serials::SerialBlocks>,
     /// Writes waiting to share a transaction ([`Database::write_batched`]).
     pub batches: std::sync::Arc<batch::BatchWriter>,
-    /// SQLite: keeps the WAL checkpoint task ([`wal`]) running.
-    pub checkpointer: Option<std::sync::Arc<wal::Checkpointer>>,
 }
 
 impl Database {
@@ -107,8 +104,6 @@ impl Database {
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        // Checkpoints run in their own task (see `wal`).
-                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                         Ok(())
                     })
                 });
@@ -120,14 +115,9 @@ impl Database {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
-        let checkpointer = match backend {
-            Backend::Sqlite => Some(wal::start(pool.clone())),
-            Backend::Postgres => None,
-        };
         Ok(Database {
             pool,
             backend,
-            checkpointer,
             serials: Default::default(),
             batches: Default::default(),
         })
