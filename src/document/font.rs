@@ -12,8 +12,15 @@
 //! document uses, its name tagged `ABCDEF+` as §9.6.4 asks for subsets. A `/W`
 //! array gives every glyph's advance (§9.7.4.3) and a `ToUnicode` CMap
 //! (§9.10.3) makes the text extractable and searchable.
+//!
+//! A document may also use a [`SharedSubset`]: the glyphs that every
+//! document of its kind prints (a license type's title and labels, the
+//! issuer's name, digits and capitals), subset and compressed once per
+//! process and embedded as a second font. Each document then subsets and
+//! compresses only its own glyphs — a license's holder, address and scope.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Filter, Finish, Name, Pdf, Rect, Ref, Str};
@@ -270,6 +277,31 @@ pub struct FontSubset {
     remapper: GlyphRemapper,
     /// Subset glyph id (= CID) → the character it was first used for.
     unicode: BTreeMap<u16, char>,
+    /// Glyphs taken from a subset made once for many documents.
+    shared: Option<Arc<SharedSubset>>,
+    /// Which of the two fonts the document's text used.
+    used: [bool; 2],
+}
+
+/// Which embedded font a glyph is drawn with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FontSlot {
+    /// The document's own subset.
+    Own = 0,
+    /// The [`SharedSubset`].
+    Shared = 1,
+}
+
+/// One encoded glyph: its font, its `Identity-H` code (the big-endian CID)
+/// and how it is set.
+#[derive(Debug, Clone, Copy)]
+pub struct EncodedGlyph {
+    /// The font that holds it.
+    pub slot: FontSlot,
+    /// The character code.
+    pub code: [u8; 2],
+    /// Its metrics.
+    pub metrics: GlyphMetrics,
 }
 
 impl FontSubset {
@@ -279,7 +311,24 @@ impl FontSubset {
             font: CjkFont::load()?,
             remapper: GlyphRemapper::new(),
             unicode: BTreeMap::new(),
+            shared: None,
+            used: [false; 2],
         })
+    }
+
+    /// Takes the glyphs of `shared` from it rather than from this subset.
+    pub fn share(&mut self, shared: Arc<SharedSubset>) {
+        self.shared = Some(shared);
+    }
+
+    /// Whether the text drawn so far used the font in `slot`.
+    pub fn uses(&self, slot: FontSlot) -> bool {
+        self.used[slot as usize]
+    }
+
+    /// The shared subset, if the document has one.
+    pub fn shared(&self) -> Option<&SharedSubset> {
+        self.shared.as_deref()
     }
 
     /// The font, to measure text.
@@ -287,26 +336,31 @@ impl FontSubset {
         &self.font
     }
 
-    /// Encodes `text` as `Identity-H` character codes (big-endian CIDs) and
-    /// records its glyphs in the subset.
-    pub fn encode(&mut self, text: &str) -> Result<Vec<u8>, FontError> {
-        Ok(self
-            .encode_glyphs(text)?
-            .into_iter()
-            .flat_map(|(code, _)| code)
-            .collect())
-    }
-
-    /// Encodes `text` glyph by glyph, each with its metrics, for callers that
-    /// position glyphs themselves (`TJ` adjustments, seals).
-    pub fn encode_glyphs(&mut self, text: &str) -> Result<Vec<([u8; 2], GlyphMetrics)>, FontError> {
+    /// Encodes `text` glyph by glyph, each with its font and metrics, and
+    /// records in this subset the glyphs the shared one lacks.
+    pub fn encode_glyphs(&mut self, text: &str) -> Result<Vec<EncodedGlyph>, FontError> {
         let mut glyphs = Vec::with_capacity(text.len());
         for character in text.chars() {
             let metrics = self.font.metrics(character)?;
-            let cid = self.remapper.remap(metrics.glyph.0);
-            // A full-width form shared by 'A' and 'Ａ' extracts as the first used.
-            self.unicode.entry(cid).or_insert(character);
-            glyphs.push((cid.to_be_bytes(), metrics));
+            let shared = self
+                .shared
+                .as_ref()
+                .and_then(|s| s.cids.get(&metrics.glyph.0).copied());
+            let (slot, cid) = match shared {
+                Some(cid) => (FontSlot::Shared, cid),
+                None => {
+                    let cid = self.remapper.remap(metrics.glyph.0);
+                    // A full-width form shared by 'A' and 'Ａ' extracts as the first used.
+                    self.unicode.entry(cid).or_insert(character);
+                    (FontSlot::Own, cid)
+                }
+            };
+            self.used[slot as usize] = true;
+            glyphs.push(EncodedGlyph {
+                slot,
+                code: cid.to_be_bytes(),
+                metrics,
+            });
         }
         Ok(glyphs)
     }
@@ -314,28 +368,78 @@ impl FontSubset {
     /// The subset tag (§9.6.4): six capital letters derived from the glyph
     /// set, so the same text always yields the same name.
     fn tag(&self) -> String {
-        let mut hash: u32 = 0x811C_9DC5;
-        for glyph in self.remapper.remapped_gids() {
-            for byte in glyph.to_be_bytes() {
-                hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
-            }
-        }
-        (0..6)
-            .map(|i| char::from(b'A' + ((hash >> (i * 5)) % 26) as u8))
-            .collect()
+        tag(&self.remapper)
     }
 
+    /// The subset's pieces as embedded: the program and the CMap deflated.
+    fn prepare(&self) -> Result<PreparedFont, FontError> {
+        let program = subsetter::subset(FONT_DATA, 0, &self.remapper)?;
+        let mut cmap = UnicodeCmap::new(Name(b"Adobe-Identity-UCS"), SYSTEM_INFO);
+        for (&cid, &character) in &self.unicode {
+            cmap.pair(cid, character);
+        }
+        Ok(PreparedFont {
+            base_font: format!("{}+{FONT_NAME}", self.tag()),
+            widths: self
+                .remapper
+                .remapped_gids()
+                .map(|old| self.font.glyph_advance(GlyphId(old)) * 1000.0)
+                .collect(),
+            program_len: i32::try_from(program.len()).unwrap_or(i32::MAX),
+            program: compress(&program),
+            to_unicode: compress(&cmap.finish()),
+        })
+    }
+
+    /// Writes the document's own subset (see [`PreparedFont::write`]).
+    pub(crate) fn write(&self, pdf: &mut Pdf, refs: FontRefs) -> Result<(), FontError> {
+        self.prepare()?.write(&self.font, pdf, refs);
+        Ok(())
+    }
+}
+
+/// `Identity` ordering of the `Adobe` registry (§9.7.3): CIDs are glyph ids.
+const SYSTEM_INFO: SystemInfo<'static> = SystemInfo {
+    registry: Str(b"Adobe"),
+    ordering: Str(b"Identity"),
+    supplement: 0,
+};
+
+/// The subset tag of a glyph set (§9.6.4).
+fn tag(remapper: &GlyphRemapper) -> String {
+    let mut hash: u32 = 0x811C_9DC5;
+    for glyph in remapper.remapped_gids() {
+        for byte in glyph.to_be_bytes() {
+            hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+        }
+    }
+    (0..6)
+        .map(|i| char::from(b'A' + ((hash >> (i * 5)) % 26) as u8))
+        .collect()
+}
+
+/// A subset ready to embed: what [`FontSubset::write`] and
+/// [`SharedSubset`] write into a document.
+#[derive(Debug)]
+struct PreparedFont {
+    /// `/BaseFont`: the subset tag and the font's name.
+    base_font: String,
+    /// Advance of each CID, in thousandths of an em (`/W`).
+    widths: Vec<f32>,
+    /// The deflated TrueType subset.
+    program: Vec<u8>,
+    /// Its length before deflating (`/Length1`).
+    program_len: i32,
+    /// The deflated ToUnicode CMap.
+    to_unicode: Vec<u8>,
+}
+
+impl PreparedFont {
     /// Writes the Type0 font, its CIDFont, descriptor, subset program and
     /// ToUnicode CMap.
-    pub(crate) fn write(&self, pdf: &mut Pdf, refs: FontRefs) -> Result<(), FontError> {
-        let base_font = format!("{}+{FONT_NAME}", self.tag());
-        let base_font = Name(base_font.as_bytes());
-        let system_info = SystemInfo {
-            registry: Str(b"Adobe"),
-            ordering: Str(b"Identity"),
-            supplement: 0,
-        };
-        let em = |units: f32| units * 1000.0 / self.font.units_per_em;
+    fn write(&self, font: &CjkFont, pdf: &mut Pdf, refs: FontRefs) {
+        let base_font = Name(self.base_font.as_bytes());
+        let em = |units: f32| units * 1000.0 / font.units_per_em;
 
         pdf.type0_font(refs.type0)
             .base_font(base_font)
@@ -343,23 +447,20 @@ impl FontSubset {
             .descendant_font(refs.cid_font)
             .to_unicode(refs.to_unicode);
 
-        let widths: Vec<f32> = self
-            .remapper
-            .remapped_gids()
-            .map(|old| self.font.glyph_advance(GlyphId(old)) * 1000.0)
-            .collect();
         let mut cid_font = pdf.cid_font(refs.cid_font);
         cid_font
             .subtype(CidFontType::Type2)
             .base_font(base_font)
-            .system_info(system_info)
+            .system_info(SYSTEM_INFO)
             .font_descriptor(refs.descriptor)
             .default_width(1000.0)
             .cid_to_gid_map_predefined(Name(b"Identity"));
-        cid_font.widths().consecutive(0, widths);
+        cid_font
+            .widths()
+            .consecutive(0, self.widths.iter().copied());
         cid_font.finish();
 
-        let face = &self.font.face;
+        let face = &font.face;
         let bbox = face.global_bounding_box();
         pdf.font_descriptor(refs.descriptor)
             .name(base_font)
@@ -377,21 +478,64 @@ impl FontSubset {
             .stem_v(80.0)
             .font_file2(refs.program);
 
-        let program = subsetter::subset(FONT_DATA, 0, &self.remapper)?;
-        let compressed = compress(&program);
-        let length = i32::try_from(program.len()).unwrap_or(i32::MAX);
-        pdf.stream(refs.program, &compressed)
+        pdf.stream(refs.program, &self.program)
             .filter(Filter::FlateDecode)
-            .pair(Name(b"Length1"), length);
-
-        let mut cmap = UnicodeCmap::new(Name(b"Adobe-Identity-UCS"), system_info);
-        for (&cid, &character) in &self.unicode {
-            cmap.pair(cid, character);
-        }
-        let cmap = cmap.finish();
-        pdf.cmap(refs.to_unicode, &compress(&cmap))
+            .pair(Name(b"Length1"), self.program_len);
+        pdf.cmap(refs.to_unicode, &self.to_unicode)
             .filter(Filter::FlateDecode);
-        Ok(())
+    }
+}
+
+/// The glyphs of a text, subset and compressed once and embedded as they
+/// are in every document that shares them ([`FontSubset::share`]).
+#[derive(Debug)]
+pub struct SharedSubset {
+    /// Full-font glyph id → CID in this subset.
+    cids: HashMap<u16, u16>,
+    prepared: PreparedFont,
+}
+
+impl SharedSubset {
+    /// The shared subset of the characters of `text`, made once per process
+    /// for each set of characters (a few per license type and issuer).
+    pub fn of(text: &str) -> Result<Arc<SharedSubset>, FontError> {
+        static MADE: crate::memo::Memo<String, Arc<SharedSubset>> = crate::memo::Memo::new(256);
+        let characters: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<BTreeSet<char>>()
+            .into_iter()
+            .collect();
+        MADE.get_or_try(characters.clone(), || {
+            let mut subset = FontSubset::new()?;
+            subset.encode_glyphs(&characters)?;
+            let cids = subset
+                .remapper
+                .remapped_gids()
+                .enumerate()
+                .filter_map(|(cid, gid)| Some((gid, u16::try_from(cid).ok()?)))
+                .filter(|&(gid, _)| gid != 0)
+                .collect();
+            Ok(Arc::new(SharedSubset {
+                cids,
+                prepared: subset.prepare()?,
+            }))
+        })
+    }
+
+    /// How many glyphs it holds (.notdef aside).
+    pub fn len(&self) -> usize {
+        self.cids.len()
+    }
+
+    /// Whether it holds no glyph.
+    pub fn is_empty(&self) -> bool {
+        self.cids.is_empty()
+    }
+
+    /// Writes it into a document (see [`PreparedFont::write`]).
+    pub(crate) fn write(&self, font: &CjkFont, pdf: &mut Pdf, refs: FontRefs) {
+        self.prepared.write(font, pdf, refs);
     }
 }
 
@@ -428,12 +572,45 @@ mod tests {
     #[test]
     fn encodes_as_subset_glyph_ids_and_subsets_small() {
         let mut subset = FontSubset::new().expect("font");
-        let codes = subset.encode("审批审").expect("encode");
+        let codes: Vec<[u8; 2]> = subset
+            .encode_glyphs("审批审")
+            .expect("encode")
+            .iter()
+            .map(|g| g.code)
+            .collect();
         // CID 0 is .notdef; the first new glyph is 1, a repeat reuses its id.
-        assert_eq!(codes, vec![0, 1, 0, 2, 0, 1]);
+        assert_eq!(codes, vec![[0, 1], [0, 2], [0, 1]]);
         let program = subsetter::subset(FONT_DATA, 0, &subset.remapper).expect("subset");
         assert!(program.len() < 20_000, "subset is {} bytes", program.len());
         assert_eq!(subset.tag().len(), 6);
+    }
+
+    #[test]
+    fn shared_glyphs_come_from_the_shared_subset_and_the_rest_from_the_own() {
+        let shared = SharedSubset::of("营业执照 2024").expect("shared");
+        assert_eq!(shared.len(), 7, "营业执照 and 2 0 4, spaces aside");
+        // Made once per set of characters, whatever their order.
+        assert!(Arc::ptr_eq(
+            &shared,
+            &SharedSubset::of("4202照执业营").expect("shared")
+        ));
+        let mut subset = FontSubset::new().expect("font");
+        subset.share(shared.clone());
+        let glyphs = subset.encode_glyphs("营业执照号2").expect("encode");
+        let slots: Vec<FontSlot> = glyphs.iter().map(|g| g.slot).collect();
+        use FontSlot::{Own, Shared};
+        assert_eq!(slots, vec![Shared, Shared, Shared, Shared, Own, Shared]);
+        // The own subset holds only 号 (CID 1, after .notdef).
+        assert_eq!(glyphs[4].code, [0, 1]);
+        assert_eq!(subset.remapper.remapped_gids().count(), 2);
+        assert!(subset.uses(Own) && subset.uses(Shared));
+        // The shared CIDs are those of the shared subset's own program.
+        let gid = subset.font.glyph('执').expect("glyph").0;
+        assert_eq!(
+            u16::from_be_bytes(glyphs[2].code),
+            shared.cids[&gid],
+            "CID of 执"
+        );
     }
 
     #[test]

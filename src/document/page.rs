@@ -8,7 +8,10 @@
 
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
-use super::font::{CjkFont, FontError, FontRefs, FontSubset, compress, round4};
+use super::font::{
+    CjkFont, EncodedGlyph, FontError, FontRefs, FontSlot, FontSubset, SharedSubset, compress,
+    round4,
+};
 use super::layout::Line;
 
 /// Points per millimetre.
@@ -25,8 +28,14 @@ pub const A4: PageSize = PageSize {
     height: 297.0 * POINTS_PER_MM,
 };
 
-/// The name under which the document's font appears in page resources.
-const FONT_RESOURCE: Name<'static> = Name(b"F1");
+/// The names under which the document's own font subset and the shared
+/// one appear in page resources.
+fn font_resource(slot: FontSlot) -> Name<'static> {
+    match slot {
+        FontSlot::Own => Name(b"F1"),
+        FontSlot::Shared => Name(b"F2"),
+    }
+}
 
 /// A page size in points.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -158,6 +167,15 @@ impl DocumentBuilder {
         })
     }
 
+    /// Draws the characters of `text` from a subset shared with the other
+    /// documents that print them ([`SharedSubset`]), made once per process:
+    /// give the text every document of this kind prints (titles, labels,
+    /// digits), before drawing.
+    pub fn share_glyphs(&mut self, text: &str) -> Result<(), FontError> {
+        self.font.share(SharedSubset::of(text)?);
+        Ok(())
+    }
+
     /// Sets the document title written to the information dictionary (§14.3.3).
     pub fn set_title(&mut self, title: &str) {
         self.title = Some(title.to_owned());
@@ -204,13 +222,20 @@ impl DocumentBuilder {
         let catalog = alloc();
         let tree = alloc();
         let info = alloc();
-        let font = FontRefs {
+        let mut font_refs = || FontRefs {
             type0: alloc(),
             cid_font: alloc(),
             descriptor: alloc(),
             program: alloc(),
             to_unicode: alloc(),
         };
+        // The own subset is written unless every glyph came from the shared one.
+        let shared = self
+            .font
+            .shared()
+            .filter(|_| self.font.uses(FontSlot::Shared));
+        let own = (shared.is_none() || self.font.uses(FontSlot::Own)).then(&mut font_refs);
+        let shared = shared.map(|shared| (shared, font_refs()));
         let page_refs: Vec<(Ref, Ref)> = self.pages.iter().map(|_| (alloc(), alloc())).collect();
 
         let mut pdf = Pdf::new();
@@ -227,7 +252,14 @@ impl DocumentBuilder {
                 .parent(tree)
                 .contents(content_ref);
             let mut resources = page.resources();
-            resources.fonts().pair(FONT_RESOURCE, font.type0);
+            let mut fonts = resources.fonts();
+            if let Some(own) = own {
+                fonts.pair(font_resource(FontSlot::Own), own.type0);
+            }
+            if let Some((_, refs)) = shared {
+                fonts.pair(font_resource(FontSlot::Shared), refs.type0);
+            }
+            fonts.finish();
             if !masks.is_empty() {
                 let mut x_objects = resources.x_objects();
                 for (i, &mask_ref) in mask_refs.iter().enumerate() {
@@ -250,7 +282,12 @@ impl DocumentBuilder {
                     .filter(Filter::FlateDecode);
             }
         }
-        self.font.write(&mut pdf, font)?;
+        if let Some(own) = own {
+            self.font.write(&mut pdf, own)?;
+        }
+        if let Some((shared, refs)) = shared {
+            shared.write(self.font.font(), &mut pdf, refs);
+        }
         let mut document_info = pdf.document_info(info);
         document_info.producer(TextStr("govseal"));
         if let Some(title) = &self.title {
@@ -360,23 +397,26 @@ impl Page<'_> {
     fn show(&mut self, matrix: [f32; 6], char_spacing: f32, text: &str) -> Result<(), FontError> {
         let glyphs = self.font.encode_glyphs(text)?;
         self.content.begin_text();
-        self.content.set_font(FONT_RESOURCE, 1.0);
         if char_spacing != 0.0 {
             self.content.set_char_spacing(round4(char_spacing));
         }
         self.content.set_text_matrix(matrix.map(round4));
-        if glyphs
-            .iter()
-            .all(|(_, m)| m.offset == 0.0 && m.advance == m.font_advance)
-        {
-            let codes: Vec<u8> = glyphs.iter().flat_map(|(code, _)| *code).collect();
-            self.content.show(Str(&codes));
-        } else {
+        // One run per font: `Tf` inside the text object, the pen carries on.
+        for run in glyphs.chunk_by(|a, b| a.slot == b.slot) {
+            self.content.set_font(font_resource(run[0].slot), 1.0);
+            if run
+                .iter()
+                .all(|g| g.metrics.offset == 0.0 && g.metrics.advance == g.metrics.font_advance)
+            {
+                let codes: Vec<u8> = run.iter().flat_map(|g| g.code).collect();
+                self.content.show(Str(&codes));
+                continue;
+            }
             // TJ numbers are thousandths of an em, subtracted from the pen
             // position (ISO 32000-1 §9.4.3): they narrow full-width forms.
             let mut shown = self.content.show_positioned();
             let mut items = shown.items();
-            for (code, metrics) in &glyphs {
+            for EncodedGlyph { code, metrics, .. } in run {
                 if metrics.offset != 0.0 {
                     items.adjust(round4(-metrics.offset * 1000.0));
                 }
