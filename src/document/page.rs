@@ -270,16 +270,17 @@ impl DocumentBuilder {
             page.finish();
             let data = compress(&content.finish());
             pdf.stream(content_ref, &data).filter(Filter::FlateDecode);
+            // Masks are stored as they are: the ones drawn are QR codes, whose
+            // masking balances dark and light (ISO/IEC 18004 §7.8) so that
+            // they do not deflate (1,755 bytes became 1,766 for version 25).
             for (mask, mask_ref) in masks.into_iter().zip(mask_refs) {
-                let data = compress(&mask.bits);
-                let mut image = pdf.image_xobject(mask_ref, &data);
+                let mut image = pdf.image_xobject(mask_ref, &mask.bits);
                 image
                     .width(i32::try_from(mask.width).unwrap_or(i32::MAX))
                     .height(i32::try_from(mask.height).unwrap_or(i32::MAX))
                     .image_mask(true)
                     .decode([1.0, 0.0])
-                    .interpolate(false)
-                    .filter(Filter::FlateDecode);
+                    .interpolate(false);
             }
         }
         if let Some(own) = own {
