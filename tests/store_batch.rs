@@ -1,6 +1,7 @@
 //! Group commit (`Database::write_batched`): writes queued together share
-//! one transaction, a failing write is rolled back alone, and a caller that
-//! gives up does not cut the batch short.
+//! one transaction, a failing write is rolled back alone (the others of its
+//! batch are run again, each alone), and a caller that gives up does not cut
+//! the batch short.
 
 use govseal::store::batch::BatchFuture;
 use govseal::store::{Connection, Database, StoreError, settings};
@@ -25,7 +26,7 @@ async fn insert(conn: &mut Connection, names: Vec<String>) -> Result<usize, Stor
 async fn write(db: &Database, names: &[&str]) -> Result<usize, StoreError> {
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     db.write_batched(move |conn: &mut Connection| -> BatchFuture<'_, _> {
-        Box::pin(insert(conn, names))
+        Box::pin(insert(conn, names.clone()))
     })
     .await
 }
@@ -34,11 +35,15 @@ async fn write(db: &Database, names: &[&str]) -> Result<usize, StoreError> {
 /// fires, so the writes queued meanwhile all go into the next batch.
 fn hold(db: &Database) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let (release, released) = oneshot::channel::<()>();
+    let released = std::sync::Mutex::new(Some(released));
     let db = db.clone();
     let holder = tokio::spawn(async move {
         db.write_batched(move |_: &mut Connection| -> BatchFuture<'_, _> {
+            let released = released.lock().unwrap().take();
             Box::pin(async move {
-                let _ = released.await;
+                if let Some(released) = released {
+                    let _ = released.await;
+                }
                 Ok::<_, StoreError>(())
             })
         })

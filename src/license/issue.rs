@@ -269,18 +269,19 @@ pub async fn issue(
     };
     // The record, the PDF, the row and the log entry: one transaction,
     // shared with the issuances committing at the same moment.
-    let written = Written {
+    let written = Arc::new(Written {
         row,
         record,
         pdf_sha256: sha256_hex(&pdf),
         pdf,
         department_uscc: department.uscc.clone(),
         seal_code: seal.code.clone(),
-    };
+    });
     let row = match ctx
         .db
         .write_batched(move |conn: &mut store::Connection| -> BatchFuture<'_, _> {
-            Box::pin(written.store(conn))
+            let written = written.clone();
+            Box::pin(async move { written.store(conn).await })
         })
         .await
     {
@@ -316,7 +317,7 @@ struct Written {
 impl Written {
     /// Inserts the row and logs the issuance on `conn` (inside the batch's
     /// transaction); gives the row back.
-    async fn store(self, conn: &mut store::Connection) -> Result<LicenseRow, store::StoreError> {
+    async fn store(&self, conn: &mut store::Connection) -> Result<LicenseRow, store::StoreError> {
         store::licenses::insert(conn, &self.row, &self.record, &self.pdf).await?;
         log_issued(
             conn,
@@ -328,7 +329,7 @@ impl Written {
             None,
         )
         .await?;
-        Ok(self.row)
+        Ok(self.row.clone())
     }
 }
 

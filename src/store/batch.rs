@@ -5,13 +5,19 @@
 //! SQLite's busy handler, which sleeps and retries rather than queueing, and
 //! the lock holder pays a commit (and its WAL frames) per license. Here the
 //! writes of one process queue in memory instead: one task at a time takes
-//! everything queued, runs each piece of work inside a savepoint of one
-//! transaction (SQL:2016 §4.41.2, savepoints; SQLite "SAVEPOINT"), commits
-//! once, and only then answers each caller. A piece of work that fails is
-//! rolled back to its savepoint and answered with its own error; the others
-//! still commit. If the commit fails, every caller of the batch gets the
-//! failure and nothing of the batch is written. This is the "group commit"
-//! of database engines, done one level up.
+//! everything queued, runs each piece of work in one transaction, commits
+//! once, and only then answers each caller. This is the "group commit" of
+//! database engines, done one level up.
+//!
+//! If a piece of work fails, the whole transaction is rolled back and each
+//! piece is run again alone, in a transaction of its own: the one that fails
+//! is answered with its own error and leaves nothing behind, the others
+//! commit. (Savepoints around each piece would spare the re-runs, but cost
+//! two more statements and a sub-journal for every piece of every batch,
+//! while failures — a reused Idempotency-Key racing its twin — are rare.)
+//! Work is therefore a function that may run twice; it must only write
+//! through the connection it is given. If a commit fails, every caller of
+//! that transaction gets the failure and nothing of it is written.
 //!
 //! The batch runs in a task of its own, so a caller that gives up (an HTTP
 //! client that disconnects) cannot cut a batch short for the others.
@@ -56,28 +62,26 @@ struct Queue {
 trait Job: Send {
     /// Runs the work on the batch's transaction; true if it succeeded.
     fn run<'c>(&'c mut self, conn: &'c mut Connection) -> BatchFuture<'c, bool>;
-    /// Answers the caller once the batch's fate is known.
+    /// Answers the caller with the outcome of the last run, now that its
+    /// transaction's fate is known.
     fn answer(self: Box<Self>, committed: Result<(), &StoreError>);
 }
 
 struct Pending<T, E, F> {
-    work: Option<F>,
+    work: F,
     outcome: Option<Result<T, E>>,
     reply: oneshot::Sender<Result<T, E>>,
 }
 
 impl<T, E, F> Job for Pending<T, E, F>
 where
-    F: for<'c> FnOnce(&'c mut Connection) -> BatchFuture<'c, Result<T, E>> + Send,
+    F: for<'c> Fn(&'c mut Connection) -> BatchFuture<'c, Result<T, E>> + Send,
     T: Send,
     E: From<StoreError> + Send,
 {
     fn run<'c>(&'c mut self, conn: &'c mut Connection) -> BatchFuture<'c, bool> {
         Box::pin(async move {
-            let Some(work) = self.work.take() else {
-                return false;
-            };
-            let outcome = work(conn).await;
+            let outcome = (self.work)(conn).await;
             let succeeded = outcome.is_ok();
             self.outcome = Some(outcome);
             succeeded
@@ -86,7 +90,7 @@ where
 
     fn answer(self: Box<Self>, committed: Result<(), &StoreError>) {
         let answer = match (self.outcome, committed) {
-            // Its own failure: rolled back to its savepoint, whatever the batch did.
+            // Its own failure: its transaction was rolled back.
             (Some(Err(e)), _) => Err(e),
             (Some(Ok(value)), Ok(())) => Ok(value),
             (_, Err(e)) => Err(E::from(StoreError::Batch(e.to_string()))),
@@ -102,16 +106,17 @@ impl Database {
     /// the same time (see the module documentation) and answers once that
     /// transaction has committed: `Ok` only if `work` succeeded and the
     /// commit did. `work` gets the transaction's connection; on SQLite it
-    /// holds the write lock (`BEGIN IMMEDIATE`).
+    /// holds the write lock (`BEGIN IMMEDIATE`). It may be run a second
+    /// time, alone, if another piece of work of its batch failed.
     pub async fn write_batched<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: for<'c> FnOnce(&'c mut Connection) -> BatchFuture<'c, Result<T, E>> + Send + 'static,
+        F: for<'c> Fn(&'c mut Connection) -> BatchFuture<'c, Result<T, E>> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending {
-            work: Some(work),
+            work,
             outcome: None,
             reply,
         });
@@ -185,41 +190,40 @@ async fn run_batches(db: Database) {
     }
 }
 
-/// One transaction: each job in a savepoint (a lone job needs none: the
-/// transaction is its savepoint), one commit, then the answers.
+/// Runs `jobs` in one transaction and answers them; if one fails, rolls
+/// back and runs each alone.
 async fn run_batch(db: &Database, mut jobs: Vec<Box<dyn Job>>) {
-    let lone = jobs.len() == 1;
-    let committed: Result<(), StoreError> = async {
-        let mut tx = db.begin().await?;
-        let mut any_succeeded = false;
-        for job in &mut jobs {
-            if lone {
-                any_succeeded = job.run(&mut tx).await;
-                continue;
+    let together = run_together(db, &mut jobs).await;
+    match together {
+        Ok(true) => answer_all(jobs, Ok(())),
+        Ok(false) if jobs.len() > 1 => {
+            for mut job in jobs {
+                let alone = run_together(db, std::slice::from_mut(&mut job)).await;
+                job.answer(alone.as_ref().map(|_| ()));
             }
-            sqlx::query("SAVEPOINT batched_write")
-                .execute(&mut *tx)
-                .await?;
-            if job.run(&mut tx).await {
-                any_succeeded = true;
-            } else {
-                sqlx::query("ROLLBACK TO SAVEPOINT batched_write")
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query("RELEASE SAVEPOINT batched_write")
-                .execute(&mut *tx)
-                .await?;
         }
-        if any_succeeded {
-            tx.commit().await?;
-        } else {
-            tx.rollback().await?;
-        }
-        Ok(())
+        // A lone job that failed was rolled back: its own error answers it.
+        Ok(false) => answer_all(jobs, Ok(())),
+        Err(e) => answer_all(jobs, Err(&e)),
     }
-    .await;
+}
+
+fn answer_all(jobs: Vec<Box<dyn Job>>, committed: Result<(), &StoreError>) {
     for job in jobs {
-        job.answer(committed.as_ref().map(|_| ()));
+        job.answer(committed);
     }
+}
+
+/// One transaction over `jobs`: committed if every job succeeded (true),
+/// rolled back at the first that failed (false).
+async fn run_together(db: &Database, jobs: &mut [Box<dyn Job>]) -> Result<bool, StoreError> {
+    let mut tx = db.begin().await?;
+    for job in jobs.iter_mut() {
+        if !job.run(&mut tx).await {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
 }
