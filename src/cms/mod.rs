@@ -33,10 +33,10 @@ use const_oid::ObjectIdentifier;
 
 pub use attributes::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
 pub use parse::{CertificateHash, ParsedSignedData, SignerId, parse};
-pub(crate) use signed_data::{Encapsulated, build_signed_data, key_digest};
 pub use signed_data::{
-    add_signature_timestamp, sign_detached, sign_detached_with, signature_value,
+    DetachedSignature, add_signature_timestamp, sign_detached, sign_detached_with, signature_value,
 };
+pub(crate) use signed_data::{Encapsulated, build_signed_data, key_digest};
 
 /// Object identifiers used by CMS, ESS and RFC 3161.
 pub mod oid {

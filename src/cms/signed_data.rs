@@ -51,8 +51,13 @@ fn algorithm(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
     }
 }
 
+/// A certificate decoded from DER; each is decoded once per process (the
+/// seal, CA and TSA certificates go into every signature).
 fn certificate(der_bytes: &[u8]) -> Result<Certificate, CmsError> {
-    Certificate::from_der(der_bytes).map_err(CmsError::malformed("certificate"))
+    static DECODED: crate::memo::Memo<Vec<u8>, Certificate> = crate::memo::Memo::new(256);
+    DECODED.get_or_try(der_bytes.to_vec(), || {
+        Certificate::from_der(der_bytes).map_err(CmsError::malformed("certificate"))
+    })
 }
 
 /// Builds a DER `ContentInfo` holding a `SignedData` with one signer.
@@ -65,6 +70,21 @@ pub(crate) fn build_signed_data(
     signer_certificate_der: &[u8],
     certificates: &[&[u8]],
 ) -> Result<Vec<u8>, CmsError> {
+    content_info(&signed_data(
+        content,
+        signer,
+        signer_certificate_der,
+        certificates,
+    )?)
+}
+
+/// The `SignedData` of [`build_signed_data`], not yet encoded.
+fn signed_data(
+    content: Encapsulated<'_>,
+    signer: &dyn Signer,
+    signer_certificate_der: &[u8],
+    certificates: &[&[u8]],
+) -> Result<SignedData, CmsError> {
     let (signature_oid, key_digest) = key_algorithms(signer.algorithm())?;
     if content.digest_algorithm != key_digest {
         return Err(CmsError::DigestMismatch {
@@ -138,7 +158,7 @@ pub(crate) fn build_signed_data(
         signer_infos: SignerInfos::try_from(vec![signer_info])
             .map_err(CmsError::encoding("signerInfos"))?,
     };
-    content_info(&signed_data)
+    Ok(signed_data)
 }
 
 fn content_info(signed_data: &SignedData) -> Result<Vec<u8>, CmsError> {
@@ -191,19 +211,60 @@ pub fn sign_detached_with(
     signer_certificate_der: &[u8],
     extra_certificates: &[Vec<u8>],
 ) -> Result<Vec<u8>, CmsError> {
-    let mut certificates: Vec<&[u8]> = vec![signer_certificate_der];
-    certificates.extend(extra_certificates.iter().map(Vec::as_slice));
-    build_signed_data(
-        Encapsulated {
-            content_type: oid::DATA,
-            content: None,
-            digest: content_digest,
-            digest_algorithm,
-        },
+    DetachedSignature::sign(
+        digest_algorithm,
+        content_digest,
         signer,
         signer_certificate_der,
-        &certificates,
-    )
+        extra_certificates,
+    )?
+    .to_der()
+}
+
+/// A detached signature (as [`sign_detached_with`] makes) before it is
+/// encoded, so that its signature value can be time-stamped and the token
+/// added (B-B to B-T) without decoding and encoding the DER again.
+#[derive(Debug)]
+pub struct DetachedSignature(SignedData);
+
+impl DetachedSignature {
+    /// Signs like [`sign_detached_with`].
+    pub fn sign(
+        digest_algorithm: DigestAlgorithm,
+        content_digest: &[u8],
+        signer: &dyn Signer,
+        signer_certificate_der: &[u8],
+        extra_certificates: &[Vec<u8>],
+    ) -> Result<Self, CmsError> {
+        let mut certificates: Vec<&[u8]> = vec![signer_certificate_der];
+        certificates.extend(extra_certificates.iter().map(Vec::as_slice));
+        Ok(DetachedSignature(signed_data(
+            Encapsulated {
+                content_type: oid::DATA,
+                content: None,
+                digest: content_digest,
+                digest_algorithm,
+            },
+            signer,
+            signer_certificate_der,
+            &certificates,
+        )?))
+    }
+
+    /// The signature octets, as [`signature_value`] reads them.
+    pub fn signature_value(&self) -> Result<&[u8], CmsError> {
+        Ok(first_signer(&self.0)?.signature.as_bytes())
+    }
+
+    /// Adds a signature time-stamp, as [`add_signature_timestamp`] does.
+    pub fn add_timestamp(&mut self, timestamp_token_der: &[u8]) -> Result<(), CmsError> {
+        insert_timestamp(&mut self.0, timestamp_token_der)
+    }
+
+    /// The DER `ContentInfo`.
+    pub fn to_der(&self) -> Result<Vec<u8>, CmsError> {
+        content_info(&self.0)
+    }
 }
 
 fn first_signer(signed_data: &SignedData) -> Result<&SignerInfo, CmsError> {
@@ -225,8 +286,18 @@ pub fn add_signature_timestamp(
     timestamp_token_der: &[u8],
 ) -> Result<Vec<u8>, CmsError> {
     let mut signed_data = decode_signed_data(cms_der)?;
+    insert_timestamp(&mut signed_data, timestamp_token_der)?;
+    content_info(&signed_data)
+}
+
+/// Adds the token as id-aa-timeStampToken to the first `SignerInfo`'s
+/// unsigned attributes.
+fn insert_timestamp(
+    signed_data: &mut SignedData,
+    timestamp_token_der: &[u8],
+) -> Result<(), CmsError> {
     let attribute = timestamp_attribute(timestamp_token_der)?;
-    let mut signers = signed_data.signer_infos.0.into_vec();
+    let mut signers = std::mem::take(&mut signed_data.signer_infos.0).into_vec();
     let first = signers.first_mut().ok_or(CmsError::NoSigner)?;
     let mut unsigned = first.unsigned_attrs.take().unwrap_or_default();
     unsigned
@@ -235,5 +306,5 @@ pub fn add_signature_timestamp(
     first.unsigned_attrs = Some(unsigned);
     signed_data.signer_infos =
         SignerInfos::try_from(signers).map_err(CmsError::encoding("signerInfos"))?;
-    content_info(&signed_data)
+    Ok(())
 }

@@ -105,6 +105,31 @@ fn timestamp_attribute_is_added_and_signature_survives() {
 }
 
 #[test]
+fn an_unencoded_signature_gives_the_same_der_as_the_decode_and_add_route() {
+    let pki = TestPki::new(KeyAlgorithm::EcdsaP256);
+    let token = sign_test_content(&pki, b"token stand-in");
+    let mut signature = DetachedSignature::sign(
+        DigestAlgorithm::Sha256,
+        &sha256(b"b-t"),
+        &*pki.seal.signer,
+        &pki.seal.certificate.der,
+        std::slice::from_ref(&pki.issuing.certificate.der),
+    )
+    .expect("sign");
+    let b_b = signature.to_der().expect("der");
+    assert_eq!(
+        signature.signature_value().expect("value"),
+        signature_value(&b_b).expect("value").as_slice()
+    );
+    signature.add_timestamp(&token).expect("add");
+    assert_eq!(
+        signature.to_der().expect("der"),
+        add_signature_timestamp(&b_b, &token).expect("add")
+    );
+    assert!(signature.add_timestamp(b"\x30\x03\x02\x01\x01").is_err());
+}
+
+#[test]
 fn p384_keys_sign_sha384_and_refuse_sha256() {
     let pki = TestPki::new(KeyAlgorithm::EcdsaP384);
     let data = b"p-384";

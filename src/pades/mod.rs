@@ -235,7 +235,8 @@ fn sign_within(
             contents_capacity: capacity,
         },
     )?;
-    let mut cms = crate::cms::sign_detached(
+    let mut signature = crate::cms::DetachedSignature::sign(
+        crate::cms::DigestAlgorithm::Sha256,
         &prepared.digest(),
         identity.signer,
         identity.certificate,
@@ -243,11 +244,11 @@ fn sign_within(
     )?;
     if request.level >= Level::BT {
         let tsa = tsa.ok_or_else(|| PadesError::Timestamp("no time-stamping authority".into()))?;
-        let signature = crate::cms::signature_value(&cms)?;
-        let digest = sha256(&signature);
+        let digest = sha256(signature.signature_value()?);
         let token = tsa.timestamp(&digest).map_err(PadesError::Timestamp)?;
-        cms = crate::cms::add_signature_timestamp(&cms, &token)?;
+        signature.add_timestamp(&token)?;
     }
+    let cms = signature.to_der()?;
     let mut out = if request.level >= Level::BLT {
         let (signed, state) = prepared.finish_continuing(&cms)?;
         pdf::append_dss_continuing(&signed, state, &validation.certificates, &validation.crls)?
