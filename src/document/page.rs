@@ -146,6 +146,7 @@ pub struct DocumentBuilder {
     font: FontSubset,
     pages: Vec<PageParts>,
     title: Option<String>,
+    file_id: Option<[u8; 16]>,
 }
 
 impl std::fmt::Debug for DocumentBuilder {
@@ -164,6 +165,7 @@ impl DocumentBuilder {
             font: FontSubset::new()?,
             pages: Vec::new(),
             title: None,
+            file_id: None,
         })
     }
 
@@ -174,6 +176,14 @@ impl DocumentBuilder {
     pub fn share_glyphs(&mut self, text: &str) -> Result<(), FontError> {
         self.font.share(SharedSubset::of(text)?);
         Ok(())
+    }
+
+    /// Sets the file identifier (ISO 32000-1 §14.4, the trailer's `/ID`;
+    /// both elements equal, as in a file first written): a value unique to
+    /// this document, so that signing it later need not hash the whole file
+    /// to give its next revision a unique `/ID`.
+    pub fn set_file_id(&mut self, id: [u8; 16]) {
+        self.file_id = Some(id);
     }
 
     /// Sets the document title written to the information dictionary (§14.3.3).
@@ -295,6 +305,9 @@ impl DocumentBuilder {
             document_info.title(TextStr(title));
         }
         document_info.finish();
+        if let Some(id) = self.file_id {
+            pdf.set_file_id((id.to_vec(), id.to_vec()));
+        }
         Ok(pdf.finish())
     }
 }

@@ -106,10 +106,23 @@ impl LicenseCertificate<'_> {
         text
     }
 
+    /// The file identifier (ISO 32000-1 §14.4): from the license identifier,
+    /// which names one version of one license, and the time of issue.
+    fn file_id(&self) -> [u8; 16] {
+        let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+        digest.update(b"govseal license certificate\0");
+        digest.update(self.license_id.as_bytes());
+        digest.update(&self.issued_at.unix_timestamp().to_be_bytes());
+        let mut id = [0; 16];
+        id.copy_from_slice(&digest.finish().as_ref()[..16]);
+        id
+    }
+
     /// Draws the certificate.
     pub fn render(&self) -> Result<RenderedDocument, CertificateError> {
         let mut document = DocumentBuilder::new().map_err(CertificateError::Font)?;
         document.set_title(self.title_zh);
+        document.set_file_id(self.file_id());
         // What every certificate of this type and issuer prints comes from a
         // subset made once; this one subsets only its own values' glyphs.
         document
@@ -245,5 +258,51 @@ impl LicenseCertificate<'_> {
                 y: issuer_y - 4.0,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_id(pdf: &[u8]) -> Vec<Vec<u8>> {
+        let doc = lopdf::Document::load_mem(pdf).expect("parse");
+        doc.trailer
+            .get(b"ID")
+            .and_then(lopdf::Object::as_array)
+            .expect("/ID")
+            .iter()
+            .map(|o| o.as_str().expect("string").to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn each_license_version_has_its_own_file_identifier() {
+        let certificate = |license_id| LicenseCertificate {
+            title_zh: "营业执照",
+            title_en: None,
+            license_id,
+            rows: vec![("名称", None, "福州市闽江科技有限公司".into())],
+            issuer_name: "福州市鼓楼区市场监督管理局",
+            issued_at: OffsetDateTime::from_unix_timestamp(1_716_163_200).expect("time"),
+            qr_text: "https://verify.example.gov.cn/v/AAAA",
+        };
+        let a = file_id(
+            &certificate("1.2.156.3005.2.A.1.1.X")
+                .render()
+                .expect("a")
+                .pdf,
+        );
+        let b = file_id(
+            &certificate("1.2.156.3005.2.A.2.1.X")
+                .render()
+                .expect("b")
+                .pdf,
+        );
+        // Both elements equal in a file first written (§14.4), 16 bytes.
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0], a[1]);
+        assert_eq!(a[0].len(), 16);
+        assert_ne!(a, b);
     }
 }

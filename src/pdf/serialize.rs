@@ -101,8 +101,20 @@ pub(crate) fn write_literal(out: &mut Vec<u8>, bytes: &[u8]) {
 
 pub(crate) fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'<');
-    out.extend_from_slice(hex::encode_upper(bytes).as_bytes());
+    let start = out.len();
+    out.resize(start + 2 * bytes.len(), 0);
+    hex_upper_into(&mut out[start..], bytes);
     out.push(b'>');
+}
+
+/// Writes `bytes` as upper-case hexadecimal digits (§7.3.4.3) into the
+/// first `2 × bytes.len()` bytes of `out`, which must be that long.
+pub(crate) fn hex_upper_into(out: &mut [u8], bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0F)];
+    }
 }
 
 /// A PDF text string (§7.9.2.2): printable ASCII as is, anything else as
@@ -160,6 +172,17 @@ mod tests {
             "<</Type /Sig/Rect [1 2.5 0]/T (a\\(b\\)\\\\c)/P 12 0 R>>"
         );
         assert_eq!(text(&Object::Name(b"A B#".to_vec())), "/A#20B#23");
+    }
+
+    #[test]
+    fn hex_strings_are_upper_case_pairs() {
+        let mut out = Vec::new();
+        write_hex(&mut out, &[0x00, 0x9f, 0xa5, 0xff]);
+        assert_eq!(out, b"<009FA5FF>");
+        let all: Vec<u8> = (0..=255).collect();
+        let mut digits = vec![0; 512];
+        hex_upper_into(&mut digits, &all);
+        assert_eq!(digits, hex::encode_upper(&all).into_bytes());
     }
 
     #[test]

@@ -132,8 +132,7 @@ impl PreparedSignature {
         }
         let mut bytes = self.bytes;
         let start = self.byte_range[1] + 1; // after '<'
-        let hex = hex::encode_upper(cms);
-        bytes[start..start + hex.len()].copy_from_slice(hex.as_bytes());
+        super::serialize::hex_upper_into(&mut bytes[start..start + 2 * cms.len()], cms);
         Ok((bytes, self.successor))
     }
 }
