@@ -159,36 +159,51 @@ fn generator(degree: usize) -> Vec<u8> {
 
 /// The generator of `degree` times every field element: row `f` holds the
 /// generator's coefficients multiplied by `f`, so a step of the division is
-/// one XOR of a row. Made once per degree.
-fn products(degree: usize) -> &'static [[u8; MAX_ECC]; 256] {
-    static TABLES: [OnceLock<Box<[[u8; MAX_ECC]; 256]>>; MAX_ECC + 1] =
+/// one XOR of a row. Each row is 32 bytes, big-endian in two `u128`s (the
+/// remainder register of [`remainder`]). Made once per degree.
+fn products(degree: usize) -> &'static [[u128; 2]; 256] {
+    static TABLES: [OnceLock<Box<[[u128; 2]; 256]>>; MAX_ECC + 1] =
         [const { OnceLock::new() }; MAX_ECC + 1];
     TABLES[degree].get_or_init(|| {
         let (f, generator) = (field(), generator(degree));
-        let mut table = Box::new([[0u8; MAX_ECC]; 256]);
+        let mut table = Box::new([[0u128; 2]; 256]);
         for (factor, row) in table.iter_mut().enumerate() {
-            for (slot, &c) in row.iter_mut().zip(&generator) {
+            let mut bytes = [0u8; 32];
+            for (slot, &c) in bytes.iter_mut().zip(&generator) {
                 *slot = f.mul(c, factor as u8);
             }
+            *row = register(&bytes);
         }
         table
     })
 }
 
+/// 32 bytes as the two big-endian halves of the remainder register.
+fn register(bytes: &[u8; 32]) -> [u128; 2] {
+    let (high, low) = bytes.split_at(16);
+    let half = |b: &[u8]| u128::from_be_bytes(b.try_into().unwrap_or([0; 16]));
+    [half(high), half(low)]
+}
+
 /// The error correction codewords of `data` (§7.5.2): the remainder of its
-/// division by the generator of `out.len()`.
+/// division by the generator of `out.len()`, kept in a 32-byte register
+/// that shifts one codeword per step.
 fn remainder(data: &[u8], out: &mut [u8]) {
     let degree = out.len();
     let table = products(degree);
-    let mut r = [0u8; MAX_ECC + 1];
+    let (mut high, mut low) = (0u128, 0u128);
     for &b in data {
-        let factor = b ^ r[0];
-        r.copy_within(1..=degree, 0);
-        for (slot, &p) in r[..MAX_ECC].iter_mut().zip(&table[usize::from(factor)]) {
-            *slot ^= p;
-        }
+        let factor = b ^ (high >> 120) as u8;
+        high = (high << 8) | (low >> 120);
+        low <<= 8;
+        let [h, l] = table[usize::from(factor)];
+        high ^= h;
+        low ^= l;
     }
-    out.copy_from_slice(&r[..degree]);
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(&high.to_be_bytes());
+    bytes[16..].copy_from_slice(&low.to_be_bytes());
+    out.copy_from_slice(&bytes[..degree]);
 }
 
 /// The final sequence of codewords (§7.6): the data split into blocks, each
@@ -232,31 +247,44 @@ pub(crate) fn unmasked(text: &[u8], version: u8) -> (Symbol, Symbol) {
     let width = usize::from(version) * 4 + 17;
     let mut rows = patterns.clone().into_rows();
     let data = codewords(text, version);
-    // The zigzag of §7.7.3: two-module columns from the right, upwards then
-    // downwards in turn, skipping the vertical timing pattern's column.
-    let total_bits = data.len() * 8;
-    let mut i = 0;
-    let mut right = width - 1;
-    while right >= 1 && i < total_bits {
-        if right == 6 {
-            right = 5;
-        }
-        let upward = (right + 1) & 2 == 0;
-        for vert in 0..width {
-            let y = if upward { width - 1 - vert } else { vert };
-            for x in [right, right - 1] {
-                if i < total_bits && function.rows[y] >> x & 1 == 0 {
-                    rows[y] |= u128::from(data[i >> 3] >> (7 - (i & 7)) & 1) << x;
-                    i += 1;
-                }
-            }
-        }
-        if right < 2 {
-            break;
-        }
-        right -= 2;
+    for (&(y, x), i) in placement(version).iter().zip(0..data.len() * 8) {
+        rows[usize::from(y)] |= u128::from(data[i >> 3] >> (7 - (i & 7)) & 1) << x;
     }
     (Symbol::from_rows(width, rows), function.clone())
+}
+
+/// Where the data bits of `version` go, in order (row, column): the zigzag
+/// of §7.7.3 — two-module columns from the right, upwards then downwards in
+/// turn, skipping the vertical timing pattern's column and the function
+/// modules. Made once per version.
+fn placement(version: u8) -> &'static [(u8, u8)] {
+    static VERSIONS: [OnceLock<Vec<(u8, u8)>>; 41] = [const { OnceLock::new() }; 41];
+    VERSIONS[usize::from(version)].get_or_init(|| {
+        let (function, _) = function_of(version);
+        let width = usize::from(version) * 4 + 17;
+        let mut order = Vec::with_capacity(width * width);
+        let mut right = width - 1;
+        while right >= 1 {
+            if right == 6 {
+                right = 5;
+            }
+            let upward = (right + 1) & 2 == 0;
+            for vert in 0..width {
+                let y = if upward { width - 1 - vert } else { vert };
+                for x in [right, right - 1] {
+                    if function.rows[y] >> x & 1 == 0 {
+                        // Widths are at most 177 modules: both fit a byte.
+                        order.push((y as u8, x as u8));
+                    }
+                }
+            }
+            if right < 2 {
+                break;
+            }
+            right -= 2;
+        }
+        order
+    })
 }
 
 /// Which modules of `version` are function modules, and their colours:
