@@ -133,7 +133,27 @@ impl CjkFont {
             let index = usize::from(character as u8 - b'!');
             return table[index].map_err(|character| FontError::MissingGlyph { character });
         }
-        self.compute_metrics(character)
+        // Other characters (ideographs) are looked up in the font's cmap and
+        // hmtx tables once per thread: a document measures each character
+        // when it breaks lines and again when it sets them, and the next
+        // document of its kind sets most of the same characters.
+        thread_local! {
+            static KNOWN: std::cell::RefCell<HashMap<char, GlyphMetrics>> =
+                std::cell::RefCell::new(HashMap::new());
+        }
+        const KEPT: usize = 8192;
+        if let Some(known) = KNOWN.with(|k| k.borrow().get(&character).copied()) {
+            return Ok(known);
+        }
+        let metrics = self.compute_metrics(character)?;
+        KNOWN.with(|k| {
+            let mut known = k.borrow_mut();
+            if known.len() >= KEPT {
+                known.clear();
+            }
+            known.insert(character, metrics);
+        });
+        Ok(metrics)
     }
 
     fn compute_metrics(&self, character: char) -> Result<GlyphMetrics, FontError> {
