@@ -3,7 +3,8 @@
 //! - **baseline**: one bare ring ECDSA P-256 signature, measured in the same
 //!   run (every license costs at least three: the COSE record, the PAdES
 //!   CMS signature and its RFC 3161 time-stamp).
-//! - **in-process issuance** of the 12-field business license on SQLite:
+//! - **in-process issuance** of the 12-field business license on SQLite
+//!   (holder, representative and address varied, see `varied`):
 //!   the `issue` use case as `POST /v1/licenses` calls it — validation, COSE
 //!   record, QR, the A4 certificate PDF, PAdES B-LT with time-stamp and
 //!   validation data, the database commit with its log entry — with 1, 4
@@ -57,6 +58,57 @@ fn ring_sign_rate() -> f64 {
     median(rates)
 }
 
+/// The request with the holder, its representative and address changed by
+/// `n` (400 combinations of districts, trades and names), so that each
+/// certificate sets its own characters as real ones do.
+fn varied(request: &IssueRequest, n: u64) -> IssueRequest {
+    const DISTRICTS: [&str; 10] = [
+        "鼓楼区",
+        "台江区",
+        "仓山区",
+        "晋安区",
+        "马尾区",
+        "长乐区",
+        "闽侯县",
+        "连江县",
+        "罗源县",
+        "闽清县",
+    ];
+    const TRADES: [&str; 10] = [
+        "智慧城市科技服务",
+        "海峡物流供应链管理",
+        "榕城餐饮管理",
+        "闽江建筑工程",
+        "华侨医疗器械",
+        "东南电子商务",
+        "福鼎白茶贸易",
+        "三坊七巷文化旅游",
+        "乌龙江水产养殖",
+        "平潭新能源汽车销售",
+    ];
+    const PEOPLE: [&str; 4] = ["林晓明", "陈淑芬", "黄志强", "郑雅婷"];
+    let (d, t, p) = (
+        DISTRICTS[(n % 10) as usize],
+        TRADES[(n / 10 % 10) as usize],
+        PEOPLE[(n / 100 % 4) as usize],
+    );
+    let mut request = request.clone();
+    let name = format!("福州市{d}{t}有限公司");
+    request.holder.name = name.clone();
+    request.fields.insert("name".into(), name.into());
+    request.fields.insert("rep".into(), p.into());
+    request.fields.insert(
+        "addr".into(),
+        format!(
+            "福建省福州市{d}五四路{}号{t}大厦{}层",
+            100 + n % 97,
+            1 + n % 30
+        )
+        .into(),
+    );
+    request
+}
+
 /// Licenses per second issued in process with `in_flight` concurrent issuances.
 async fn issuance_rate(app: &common::TestApp, request: &IssueRequest, in_flight: usize) -> f64 {
     let state = Arc::new(app.state.clone());
@@ -75,8 +127,12 @@ async fn issuance_rate(app: &common::TestApp, request: &IssueRequest, in_flight:
                         tsa: state.tsa.clone(),
                         public_url: &state.config.public_url,
                     };
-                    while next.fetch_add(1, Ordering::Relaxed) < PER_ROUND as u64 {
-                        issue::issue(&ctx, &Principal::Admin, request.clone(), None)
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        if n >= PER_ROUND as u64 {
+                            break;
+                        }
+                        issue::issue(&ctx, &Principal::Admin, varied(&request, n), None)
                             .await
                             .expect("issue");
                     }
