@@ -7,8 +7,9 @@
 //!   (holder, representative and address varied, see `varied`):
 //!   the `issue` use case as `POST /v1/licenses` calls it — validation, COSE
 //!   record, QR, the A4 certificate PDF, PAdES B-LT with time-stamp and
-//!   validation data, the database commit with its log entry — with 1, 4
-//!   and 16 issuances in flight (16: as many as the HTTP load below).
+//!   validation data, the database commit with its log entry — with 1, 4,
+//!   16 (as many as the HTTP load below) and 64 issuances in flight (a bulk
+//!   issuer: more issuances share each commit).
 //! - **HTTP**: `POST /v1/licenses` over loopback against the same server,
 //!   16 connections, for `GOVSEAL_LOAD_SECS` (default 60) seconds: rate per
 //!   10-second window, latency median and 99th percentile, errors.
@@ -261,7 +262,7 @@ fn main() {
         if only.is_empty() || only == "inprocess" {
             let ring = ring_sign_rate();
             println!("baseline: ring ECDSA P-256 sign {ring:.0}/s on one core");
-            let levels = std::env::var("GOVSEAL_BENCH_IN_FLIGHT").unwrap_or_else(|_| "1,4,16".into());
+            let levels = std::env::var("GOVSEAL_BENCH_IN_FLIGHT").unwrap_or_else(|_| "1,4,16,64".into());
             for in_flight in levels.split(',').filter_map(|n| n.trim().parse::<usize>().ok()) {
                 let rate = issuance_rate(&app, &request, in_flight).await;
                 println!(
