@@ -276,9 +276,8 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn each_license_version_has_its_own_file_identifier() {
-        let certificate = |license_id| LicenseCertificate {
+    fn certificate(license_id: &str) -> LicenseCertificate<'_> {
+        LicenseCertificate {
             title_zh: "营业执照",
             title_en: None,
             license_id,
@@ -286,7 +285,11 @@ mod tests {
             issuer_name: "福州市鼓楼区市场监督管理局",
             issued_at: OffsetDateTime::from_unix_timestamp(1_716_163_200).expect("time"),
             qr_text: "https://verify.example.gov.cn/v/AAAA",
-        };
+        }
+    }
+
+    #[test]
+    fn each_license_version_has_its_own_file_identifier() {
         let a = file_id(
             &certificate("1.2.156.3005.2.A.1.1.X")
                 .render()
@@ -304,5 +307,19 @@ mod tests {
         assert_eq!(a[0], a[1]);
         assert_eq!(a[0].len(), 16);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_label_the_font_cannot_draw_is_named() {
+        // Labels go into the shared subset; a character without a glyph is
+        // still refused naming the row, not as an internal font error.
+        let mut bad = certificate("1.2.156.3005.2.A.1.1.X");
+        bad.rows = vec![("名称★", None, "福州市闽江科技有限公司".into())];
+        match bad.render() {
+            Err(CertificateError::UnsupportedCharacter { field, character }) => {
+                assert_eq!((field.as_str(), character), ("名称★", '★'));
+            }
+            other => panic!("expected the unsupported ★, got {:?}", other.map(|_| ())),
+        }
     }
 }
