@@ -1,5 +1,7 @@
-//! One thread per core for CPU-bound work (rendering and signing a license,
-//! stamping a PDF), fed from one queue.
+//! One thread per core for CPU-bound work of short, even length (rendering
+//! and signing a license), fed from one queue. (Stamping an uploaded PDF,
+//! whose size the client chooses, stays on `spawn_blocking`: it must not
+//! hold up the licenses queued behind it.)
 //!
 //! An async task hands its work over and awaits the answer; each pool thread
 //! takes the next piece of work as soon as it finishes the last, so the
@@ -29,8 +31,11 @@ where
 {
     let (reply, answer) = oneshot::channel();
     let job: Work = Box::new(move || {
-        // A caller that has gone away does not want its answer.
-        let _ = reply.send(work());
+        // A caller that has gone away (a client that timed out) does not
+        // want the work done, nor its answer.
+        if !reply.is_closed() {
+            let _ = reply.send(work());
+        }
     });
     queue().send(job).map_err(|_| CpuPoolError)?;
     answer.await.map_err(|_| CpuPoolError)

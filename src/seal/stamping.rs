@@ -289,7 +289,7 @@ pub async fn stamp(
     let input_sha256 = hex_sha256(&pdf);
     let tsa = ctx.tsa.clone();
     let cert_der = certificate.der.clone();
-    let signed = crate::cpu::run(move || {
+    let signed = tokio::task::spawn_blocking(move || {
         let identity = SigningIdentity {
             signer: &*signer,
             certificate: &cert_der,

@@ -62,6 +62,8 @@ struct Queue {
 trait Job: Send {
     /// Runs the work on the batch's transaction; true if it succeeded.
     fn run<'c>(&'c mut self, conn: &'c mut Connection) -> BatchFuture<'c, bool>;
+    /// Forgets the outcome of a run whose transaction was rolled back.
+    fn forget(&mut self);
     /// Answers the caller with the outcome of the last run, now that its
     /// transaction's fate is known.
     fn answer(self: Box<Self>, committed: Result<(), &StoreError>);
@@ -86,6 +88,10 @@ where
             self.outcome = Some(outcome);
             succeeded
         })
+    }
+
+    fn forget(&mut self) {
+        self.outcome = None;
     }
 
     fn answer(self: Box<Self>, committed: Result<(), &StoreError>) {
@@ -130,7 +136,13 @@ impl Database {
             !std::mem::replace(&mut queue.running, true)
         };
         if start {
-            tokio::spawn(run_batches(self.clone()));
+            // The guard exists before the task: a task dropped unpolled (the
+            // runtime shutting down) still clears the flag and the queue.
+            let running = Running {
+                db: self.clone(),
+                armed: true,
+            };
+            tokio::spawn(run_batches(running));
         }
         answer.await.unwrap_or_else(|_| {
             Err(E::from(StoreError::Batch(
@@ -146,16 +158,17 @@ impl Database {
 /// task. A task that ends because the queue is empty disarms it, having
 /// cleared the flag itself under the lock: by the time this guard drops,
 /// another task may already be running.
-struct Running<'a> {
-    writer: &'a BatchWriter,
+struct Running {
+    db: Database,
     armed: bool,
 }
 
-impl Drop for Running<'_> {
+impl Drop for Running {
     fn drop(&mut self) {
         if self.armed {
             let mut queue = self
-                .writer
+                .db
+                .batches
                 .queue
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
@@ -166,15 +179,12 @@ impl Drop for Running<'_> {
 }
 
 /// Runs batches until the queue is empty.
-async fn run_batches(db: Database) {
-    let mut running = Running {
-        writer: &db.batches,
-        armed: true,
-    };
+async fn run_batches(mut running: Running) {
     loop {
         let jobs: Vec<Box<dyn Job>> = {
             let mut queue = running
-                .writer
+                .db
+                .batches
                 .queue
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
@@ -186,7 +196,7 @@ async fn run_batches(db: Database) {
             let take = queue.jobs.len().min(MAX_BATCH);
             queue.jobs.drain(..take).collect()
         };
-        run_batch(&db, jobs).await;
+        run_batch(&running.db, jobs).await;
     }
 }
 
@@ -198,6 +208,8 @@ async fn run_batch(db: &Database, mut jobs: Vec<Box<dyn Job>>) {
         Ok(true) => answer_all(jobs, Ok(())),
         Ok(false) if jobs.len() > 1 => {
             for mut job in jobs {
+                // Its outcome in the rolled-back transaction no longer holds.
+                job.forget();
                 let alone = run_together(db, std::slice::from_mut(&mut job)).await;
                 job.answer(alone.as_ref().map(|_| ()));
             }
