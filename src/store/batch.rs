@@ -24,7 +24,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
@@ -42,9 +42,16 @@ pub struct BatchWriter {
     queue: Mutex<Queue>,
 }
 
+impl BatchWriter {
+    /// The queue, locked (a panic elsewhere does not stop the writer).
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl std::fmt::Debug for BatchWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let queue = self.queue();
         f.debug_struct("BatchWriter")
             .field("queued", &queue.jobs.len())
             .field("running", &queue.running)
@@ -127,11 +134,7 @@ impl Database {
             reply,
         });
         let start = {
-            let mut queue = self
-                .batches
-                .queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut queue = self.batches.queue();
             queue.jobs.push(job);
             !std::mem::replace(&mut queue.running, true)
         };
@@ -166,12 +169,7 @@ struct Running {
 impl Drop for Running {
     fn drop(&mut self) {
         if self.armed {
-            let mut queue = self
-                .db
-                .batches
-                .queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut queue = self.db.batches.queue();
             queue.running = false;
             queue.jobs.clear();
         }
@@ -182,12 +180,7 @@ impl Drop for Running {
 async fn run_batches(mut running: Running) {
     loop {
         let jobs: Vec<Box<dyn Job>> = {
-            let mut queue = running
-                .db
-                .batches
-                .queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut queue = running.db.batches.queue();
             if queue.jobs.is_empty() {
                 queue.running = false;
                 running.armed = false;
