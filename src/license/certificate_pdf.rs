@@ -310,6 +310,36 @@ mod tests {
     }
 
     #[test]
+    fn poppler_finds_both_fonts_embedded_and_extracts_their_text() {
+        use crate::document::testing::{have_tool, pdftotext, run};
+        if !have_tool("pdffonts") || !have_tool("pdftotext") {
+            return;
+        }
+        let pdf = certificate("1.2.156.3005.2.A.1.1.X")
+            .render()
+            .expect("render")
+            .pdf;
+        // Two subsets of the one font, both embedded with a ToUnicode CMap.
+        let (_dir, fonts) = run("pdffonts", &[], &pdf);
+        let fonts = String::from_utf8_lossy(&fonts);
+        let embedded: Vec<&str> = fonts
+            .lines()
+            .filter(|l| l.contains("DroidSansFallbackFull") && l.contains("yes yes yes"))
+            .collect();
+        assert_eq!(embedded.len(), 2, "{fonts}");
+        // The label and issuer (shared subset) and the value (own subset).
+        let text: String = pdftotext(&pdf).split_whitespace().collect();
+        for expected in [
+            "营业执照",
+            "名称",
+            "福州市闽江科技有限公司",
+            "福州市鼓楼区市场监督管理局",
+        ] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
+    }
+
+    #[test]
     fn a_label_the_font_cannot_draw_is_named() {
         // Labels go into the shared subset; a character without a glyph is
         // still refused naming the row, not as an internal font error.
