@@ -13,6 +13,12 @@
 //!   — ByteRange, digest, CMS, signing-certificate-v2, chain with the DSS
 //!   CRLs, the RFC 3161 time-stamp and its TSA chain, change analysis of the
 //!   DSS revision.
+//! - **adversarial** (`GOVSEAL_BENCH_ONLY=adversarial` runs only this): the
+//!   cost families of issue 15 at four sizes each — object streams that
+//!   inflate far beyond the file, a page with a huge `/Annots`, many
+//!   signature fields, a cross-reference table listing one object many
+//!   times — as time per input MB, to show linear growth (or a flat cost
+//!   where a budget cuts the work short).
 //! - **pyHanko** (if installed): `benches/pyhanko_validate.py` validates the
 //!   same file in one long-lived Python process with
 //!   `validate_pdf_ltv_signature` (PAdES-LT, revocation from the DSS), so its
@@ -95,9 +101,62 @@ fn pyhanko_rate(pdf: &std::path::Path, certs: &std::path::Path, n: usize) -> Res
         .map_err(|e| format!("pyhanko_validate.py printed no rate: {e}"))
 }
 
+/// Median seconds of `rounds` runs of `f`.
+fn seconds(rounds: usize, mut f: impl FnMut()) -> f64 {
+    median(
+        (0..rounds)
+            .map(|_| {
+                let started = Instant::now();
+                f();
+                started.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+/// The adversarial families at four sizes each, as time per input MB.
+fn adversarial(signed: &[u8], store: &TrustStore, quick: bool) {
+    use common::costly::{duplicate_xref_entries, many_annotations, object_stream_bomb};
+    let at = time::OffsetDateTime::now_utc();
+    let rounds = if quick { 1 } else { 5 };
+    let report = |family: &str, size: String, pdf: &[u8]| {
+        let mut last = None;
+        let t = seconds(rounds, || {
+            last = Some(verify_pdf(black_box(pdf), store, at))
+        });
+        let r = last.unwrap();
+        let mb = pdf.len() as f64 / 1e6;
+        println!(
+            "adversarial {family:<28} {size:>10}: {:>9} bytes, {:>8.1} ms, {:>8.1} ms/MB — {}",
+            pdf.len(),
+            t * 1e3,
+            t * 1e3 / mb,
+            r.indication.as_str()
+        );
+    };
+    let scale = if quick { 1 } else { 4 };
+    for streams in [25, 50, 100, 200] {
+        let pdf = object_stream_bomb(streams / scale.min(streams), 16 * 1024 * 1024);
+        report("object streams × 16 MiB", format!("{streams}"), &pdf);
+    }
+    for n in [20_000, 40_000, 80_000, 160_000] {
+        let pdf = many_annotations(signed, n / scale);
+        report("annotation references", format!("{n}"), &pdf);
+    }
+    for n in [10_000, 20_000, 40_000, 80_000] {
+        let pdf = duplicate_xref_entries(signed, n / scale);
+        report("xref entries for one object", format!("{n}"), &pdf);
+    }
+    for n in [12u32, 25, 50, 100] {
+        let pdf = common::costly::many_signature_fields(signed, n);
+        report("signature fields", format!("{n}"), &pdf);
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` runs this too: keep it quick then.
     let quick = !std::env::args().any(|a| a == "--bench");
+    let only = std::env::var("GOVSEAL_BENCH_ONLY").unwrap_or_default();
     let scale = if quick { 1 } else { 100 };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -161,6 +220,13 @@ fn main() {
         "{}",
         report.summary()
     );
+
+    if only == "adversarial" || only.is_empty() {
+        adversarial(&pdf, &store, quick);
+        if only == "adversarial" {
+            return;
+        }
+    }
 
     let ring = ring_verify_rate(20 * scale);
     println!("baseline: ring ECDSA P-256 verify {ring:.0}/s on one core");

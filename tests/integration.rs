@@ -22,4 +22,5 @@ mod transparency;
 mod tsa;
 mod verify;
 mod verify_cases;
+mod verify_changes;
 mod verify_general;

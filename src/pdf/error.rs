@@ -11,6 +11,13 @@ pub enum PdfError {
     /// The document is encrypted; signing it would need its password.
     #[error("the PDF is encrypted; remove the password protection before signing")]
     Encrypted,
+    /// The document cannot be protected by a signature as it is: a later
+    /// update could change what it shows without touching signed bytes.
+    #[error("the PDF cannot be signed safely: {0}")]
+    Unprotectable(String),
+    /// The document exceeds a resource limit (see `pdf::limits`).
+    #[error("the PDF is refused: {0}")]
+    TooComplex(String),
     /// The document could not be parsed.
     #[error("the PDF cannot be read: {0}")]
     Malformed(String),

@@ -23,7 +23,9 @@ mod appearance;
 mod dss;
 mod error;
 pub(crate) mod flate;
+pub(crate) mod graph;
 mod inspect;
+pub mod limits;
 mod serialize;
 mod signature;
 mod update;
@@ -31,6 +33,10 @@ mod update;
 pub use dss::append_dss;
 pub(crate) use dss::append_dss_continuing;
 pub use error::PdfError;
-pub use inspect::{SignatureInfo, signatures, signatures_in};
+pub use inspect::{
+    FieldLock, SignatureInfo, UnreadableSignature, inspect_fields, signature_entries, signatures,
+    signatures_in,
+};
+pub use limits::Budget;
 pub use signature::{PreparedSignature, SignatureKind, SignatureRequest, prepare};
-pub(crate) use update::load;
+pub(crate) use update::load_within;

@@ -39,6 +39,22 @@ pub(crate) fn write_object(out: &mut Vec<u8>, obj: &Object) {
     }
 }
 
+/// A short rendering of a scalar object for a message (at most 64 characters).
+pub(crate) fn display_object(obj: &Object) -> String {
+    let mut out = Vec::new();
+    match obj {
+        Object::Array(_) => return "an array".into(),
+        Object::Dictionary(_) | Object::Stream(_) => return "a dictionary".into(),
+        other => write_object(&mut out, other),
+    }
+    let mut text = String::from_utf8_lossy(&out).into_owned();
+    if text.len() > 64 {
+        text.truncate(text.floor_char_boundary(61));
+        text.push_str("...");
+    }
+    text
+}
+
 /// Writes a dictionary; with `length`, any `/Length` is replaced by it.
 fn write_dict(out: &mut Vec<u8>, dict: &Dictionary, length: Option<usize>) {
     out.extend_from_slice(b"<<");

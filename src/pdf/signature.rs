@@ -148,6 +148,7 @@ pub fn prepare(pdf: &[u8], request: &SignatureRequest) -> Result<PreparedSignatu
         return Err(PdfError::InvalidCapacity(capacity));
     }
     let mut update = Update::new(pdf)?;
+    super::graph::check_protectable(&update.doc)?;
     if all_fields(&update.doc)?
         .iter()
         .any(|(field, _)| &field.name == name)

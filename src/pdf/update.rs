@@ -10,10 +10,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
+use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId, StringFormat};
 use ring::digest;
 
 use super::PdfError;
+use super::limits::{self, Budget};
 use super::serialize::write_object;
 
 /// The body of one object in the update.
@@ -69,15 +70,37 @@ impl std::fmt::Debug for Successor {
     }
 }
 
-/// Loads `bytes` as a PDF that can be extended, rejecting what cannot be.
+/// Loads `bytes` as a PDF that can be extended, rejecting what cannot be,
+/// within a fresh [`Budget`].
 pub(crate) fn load(bytes: &[u8]) -> Result<Document, PdfError> {
+    load_within(bytes, &mut Budget::default())
+}
+
+/// Loads `bytes` charging `budget` (shared by the loads of one verification).
+pub(crate) fn load_within(bytes: &[u8], budget: &mut Budget) -> Result<Document, PdfError> {
     let head = &bytes[..bytes.len().min(1024)];
     if !head.windows(5).any(|w| w == b"%PDF-") {
         return Err(PdfError::NotPdf);
     }
-    let doc = match Document::load_mem(bytes) {
+    let options = LoadOptions {
+        filter: Some(limits::filter),
+        max_decompressed_size: Some(limits::MAX_STREAM_BYTES),
+        ..LoadOptions::default()
+    };
+    let (loaded, exceeded) =
+        limits::charged(budget, || Document::load_mem_with_options(bytes, options));
+    if let Some(limit) = exceeded {
+        return Err(PdfError::TooComplex(limit.to_string()));
+    }
+    let doc = match loaded {
         Ok(doc) => doc,
         Err(_) if find_last(bytes, b"/Encrypt").is_some() => return Err(PdfError::Encrypted),
+        Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
+            return Err(PdfError::TooComplex(format!(
+                "a stream decompresses to more than {} MiB (resource limit)",
+                limits::MAX_STREAM_BYTES / (1024 * 1024)
+            )));
+        }
         Err(err) => return Err(err.into()),
     };
     if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_some() {

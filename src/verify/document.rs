@@ -6,6 +6,10 @@ use lopdf::{Document, Object};
 
 /// Larger `/DSS` entries are not read.
 const MAX_DSS_ENTRY: usize = 4 * 1024 * 1024;
+/// At most this many certificates (or CRLs) are read from the `/DSS`...
+const MAX_DSS_ITEMS: usize = 1000;
+/// ...and at most this many bytes of them in all.
+const MAX_DSS_BYTES: usize = 32 * 1024 * 1024;
 
 /// The end of every revision: after each `%%EOF` that closes a `startxref`.
 pub(super) fn revision_ends(bytes: &[u8]) -> Vec<(usize, usize)> {
@@ -60,7 +64,8 @@ pub(super) fn duplicate_xref_entries(bytes: &[u8], eof: usize) -> Vec<u32> {
     if tokens.next() != Some("xref") {
         return Vec::new();
     }
-    let (mut seen, mut twice) = (std::collections::BTreeSet::new(), Vec::new());
+    let (mut seen, mut twice) = (std::collections::HashSet::new(), Vec::new());
+    let mut reported = std::collections::HashSet::new();
     while let (Some(Ok(start)), Some(Ok(count))) = (
         tokens.next().map(str::parse::<u32>),
         tokens.next().map(str::parse::<u32>),
@@ -69,7 +74,7 @@ pub(super) fn duplicate_xref_entries(bytes: &[u8], eof: usize) -> Vec<u32> {
             if tokens.by_ref().take(3).count() < 3 {
                 return twice;
             }
-            if !seen.insert(number) && !twice.contains(&number) {
+            if !seen.insert(number) && reported.insert(number) {
                 twice.push(number);
             }
         }
@@ -94,13 +99,18 @@ pub(super) fn dss(doc: &Document) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         let Ok((_, Object::Array(items))) = dss.get(key).and_then(|o| doc.dereference(o)) else {
             return Vec::new();
         };
+        let mut left = MAX_DSS_BYTES;
         items
             .iter()
+            .take(MAX_DSS_ITEMS)
             .filter_map(|item| match doc.dereference(item) {
-                Ok((_, Object::Stream(s))) => s
-                    .decompressed_content_with_limit(MAX_DSS_ENTRY)
-                    .ok()
-                    .or_else(|| s.dict.get(b"Filter").is_err().then(|| s.content.clone())),
+                Ok((_, Object::Stream(s))) => {
+                    let entry = s
+                        .get_plain_content_with_limit(MAX_DSS_ENTRY.min(left))
+                        .ok()?;
+                    left -= entry.len();
+                    Some(entry)
+                }
                 _ => None,
             })
             .collect()

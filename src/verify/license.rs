@@ -116,6 +116,7 @@ pub fn verify_license_record(cose: &[u8], store: &TrustStore, options: &LicenseO
         timestamp: None,
         revision: None,
         covers_whole_document: true,
+        modification_level: super::report::ModificationLevel::None,
         findings: check.findings,
     };
     let mut out = Report::new(rfc3339(options.at), DocumentReport::default(), vec![report]);

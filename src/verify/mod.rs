@@ -37,9 +37,10 @@ pub use license::{LicenseOptions, verify_license_record, verify_license_text};
 pub use license_input::record_from_text;
 pub use license_report::{LicenseReport, LicenseStatus, RevocationData};
 pub use memo::SignatureMemo;
-pub use pdf::{MAX_DOCUMENT_BYTES, verify_pdf};
+pub use pdf::{MAX_DOCUMENT_BYTES, MAX_REPARSED_BYTES, MAX_REVISIONS, MAX_SIGNATURES, verify_pdf};
 pub use report::{
-    DocumentReport, Indication, Report, SignatureReport, Signer, SubIndication, TimestampReport,
+    DocumentReport, Indication, ModificationLevel, Report, SignatureReport, Signer, SubIndication,
+    TimestampReport,
 };
 pub use status::{LicenseStatusSnapshot, SnapshotState};
 pub use trust::{TrustError, TrustStore};

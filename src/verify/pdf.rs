@@ -15,28 +15,49 @@
 //!    is validated and its `genTime` is the proof of existence (EN 319 102-1
 //!    §5.6.2.4); the certificate chain is validated at that time, else at the
 //!    validation time.
-//! 5. Every later incremental update is checked ([`super::changes`]), and
-//!    none may list an object twice in its cross-reference table.
+//! 5. The signature dictionary and its field exist in the revision it
+//!    signs (a copy of another signature's `/ByteRange` and `/Contents` in a
+//!    later field is not a second signature): otherwise FORMAT_FAILURE.
+//! 6. Every later incremental update is judged by what the signed revision
+//!    shows ([`super::changes`]), and none may list an object twice in its
+//!    cross-reference table; the modification level is reported.
+//!
+//! Every step is linear in the input and bounded: each revision is parsed
+//! at most once per verification, against one decompression and object
+//! budget ([`crate::pdf::limits`]), with at most [`MAX_SIGNATURES`]
+//! signatures and [`MAX_REVISIONS`] revisions. A document over a limit gets
+//! INDETERMINATE with a finding that names the limit.
 //!
 //! Document time-stamps (`/SubFilter /ETSI.RFC3161`, EN 319 142-1 §5.4.3)
 //! are validated the same way with the token in place of the CMS.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use lopdf::Document;
 use time::OffsetDateTime;
 
 use super::chain::{self, ChainStatus, Purpose};
-use super::changes;
+use super::changes::{self, LaterSignature, Permissions};
 use super::document::{dss, duplicate_xref_entries, revision_ends};
 use super::report::{
-    DocumentReport, Indication, Report, SignatureReport, SubIndication, TimestampReport,
+    DocumentReport, Indication, ModificationLevel, Report, SignatureReport, SubIndication,
+    TimestampReport,
 };
 use super::tokens::{self, TokenError};
 use super::trust::TrustStore;
 use crate::cms;
-use crate::pdf::{self, SignatureInfo};
+use crate::pdf::{self, Budget, PdfError, SignatureInfo, UnreadableSignature};
 
 /// Larger documents are refused with FORMAT_FAILURE.
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024 * 1024;
+/// More signature fields with a value than this: INDETERMINATE.
+pub const MAX_SIGNATURES: usize = 100;
+/// More revisions than this: INDETERMINATE.
+pub const MAX_REVISIONS: usize = 1000;
+/// Bytes parsed again for the signed revisions, in all: beyond, INDETERMINATE.
+pub const MAX_REPARSED_BYTES: usize = 256 * 1024 * 1024;
 
 /// Validates every signature of `bytes` at `at` against `store`.
 pub fn verify_pdf(bytes: &[u8], store: &TrustStore, at: OffsetDateTime) -> Report {
@@ -49,14 +70,36 @@ pub fn verify_pdf(bytes: &[u8], store: &TrustStore, at: OffsetDateTime) -> Repor
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Report::unreadable(time, document, "the document is too large".into());
     }
-    let last = match pdf::load(bytes) {
+    if revisions.len() > MAX_REVISIONS {
+        return Report::limited(
+            time,
+            document,
+            format!(
+                "the document has {} revisions, more than the limit of {MAX_REVISIONS}",
+                revisions.len()
+            ),
+        );
+    }
+    let mut budget = Budget::default();
+    let last = match pdf::load_within(bytes, &mut budget) {
         Ok(doc) => doc,
+        Err(e @ PdfError::TooComplex(_)) => return Report::limited(time, document, e.to_string()),
         Err(e) => return Report::unreadable(time, document, e.to_string()),
     };
-    let signatures = match pdf::signatures_in(&last) {
+    let entries = match pdf::signature_entries(&last) {
         Ok(s) => s,
         Err(e) => return Report::unreadable(time, document, e.to_string()),
     };
+    if entries.len() > MAX_SIGNATURES {
+        return Report::limited(
+            time,
+            document,
+            format!(
+                "the document has {} signature fields with a value, more than the limit of {MAX_SIGNATURES}",
+                entries.len()
+            ),
+        );
+    }
     let (dss_certs, dss_crls) = dss(&last);
     let ctx = Context {
         bytes,
@@ -66,9 +109,67 @@ pub fn verify_pdf(bytes: &[u8], store: &TrustStore, at: OffsetDateTime) -> Repor
         last,
         dss_certs,
         dss_crls,
+        parsed: RefCell::new(Parsed {
+            budget,
+            reparsed: 0,
+            revisions: HashMap::new(),
+        }),
+        duplicates: std::cell::OnceCell::new(),
     };
-    let reports = signatures.iter().map(|s| ctx.verify(s)).collect();
+    let mut checked: Vec<Checked<'_>> = entries.iter().map(|e| ctx.check(e)).collect();
+    let later: Vec<LaterSignature> = checked
+        .iter()
+        .filter(|c| c.intact)
+        .filter_map(|c| {
+            let (sig, revision) = (c.sig?, c.report.revision?);
+            Some(LaterSignature {
+                field: sig.field_id,
+                value: sig.value_id?,
+                revision,
+                document_timestamp: c.report.kind == "document-timestamp",
+            })
+        })
+        .collect();
+    for c in &mut checked {
+        if let (Some(sig), Some(revision)) = (c.sig, c.report.revision)
+            && !c.report.covers_whole_document
+        {
+            ctx.changes_after(sig, revision, &later, &mut c.out, &mut c.report);
+        }
+    }
+    let reports = checked.into_iter().map(Checked::finish).collect();
     Report::new(time, document, reports)
+}
+
+/// One signature after the checks of its own revision.
+struct Checked<'s> {
+    sig: Option<&'s SignatureInfo>,
+    report: SignatureReport,
+    out: Outcome,
+    /// The signed bytes match and the signature value verifies: a later
+    /// field holding it is a signature, not a picture of one.
+    intact: bool,
+}
+
+impl Checked<'_> {
+    fn finish(self) -> SignatureReport {
+        let Checked {
+            mut report, out, ..
+        } = self;
+        if let Some((indication, sub)) = out.verdict {
+            report.indication = indication;
+            report.sub_indication = Some(sub);
+        }
+        report.findings = out.findings;
+        report
+    }
+}
+
+/// The revisions parsed so far and what the parsing may still cost.
+struct Parsed {
+    budget: Budget,
+    reparsed: usize,
+    revisions: HashMap<usize, Rc<Result<Document, String>>>,
 }
 
 struct Context<'a> {
@@ -80,6 +181,9 @@ struct Context<'a> {
     last: Document,
     dss_certs: Vec<Vec<u8>>,
     dss_crls: Vec<Vec<u8>>,
+    parsed: RefCell<Parsed>,
+    /// Objects each revision's cross-reference table lists twice, read once.
+    duplicates: std::cell::OnceCell<Vec<Vec<u32>>>,
 }
 
 /// Findings and the first (worst) failure.
@@ -87,6 +191,7 @@ struct Context<'a> {
 struct Outcome {
     findings: Vec<String>,
     verdict: Option<(Indication, SubIndication)>,
+    intact: bool,
 }
 
 impl Outcome {
@@ -112,7 +217,43 @@ impl Outcome {
 }
 
 impl Context<'_> {
-    fn verify(&self, sig: &SignatureInfo) -> SignatureReport {
+    /// Everything about one signature but the changes after it.
+    fn check<'s>(&self, entry: &'s Result<SignatureInfo, UnreadableSignature>) -> Checked<'s> {
+        let sig = match entry {
+            Ok(sig) => sig,
+            Err(bad) => {
+                let mut out = Outcome::default();
+                out.fail(
+                    Indication::TotalFailed,
+                    SubIndication::FormatFailure,
+                    format!(
+                        "signature field {:?}: {}{}",
+                        bad.field_name,
+                        bad.why,
+                        self.unparsed_byte_range(bad.value_id)
+                    ),
+                );
+                return Checked {
+                    sig: None,
+                    report: SignatureReport {
+                        field: bad.field_name.clone(),
+                        kind: "signature".into(),
+                        sub_filter: None,
+                        indication: Indication::TotalPassed,
+                        sub_indication: None,
+                        signer: None,
+                        claimed_signing_time: None,
+                        timestamp: None,
+                        revision: None,
+                        covers_whole_document: false,
+                        modification_level: ModificationLevel::None,
+                        findings: Vec::new(),
+                    },
+                    out,
+                    intact: false,
+                };
+            }
+        };
         let doc_ts = sig.sub_filter.as_deref() == Some("ETSI.RFC3161")
             || sig.sig_type.as_deref() == Some("DocTimeStamp");
         let mut report = SignatureReport {
@@ -131,6 +272,7 @@ impl Context<'_> {
             timestamp: None,
             revision: None,
             covers_whole_document: false,
+            modification_level: ModificationLevel::None,
             findings: Vec::new(),
         };
         let mut out = Outcome::default();
@@ -149,18 +291,98 @@ impl Context<'_> {
                 } else {
                     self.signature(sig, &mut out, &mut report);
                 }
-                if !report.covers_whole_document {
-                    self.changes_after(sig, &mut out);
+                if let Err(why) = self.in_own_revision(sig, report.covers_whole_document) {
+                    out.intact = false;
+                    out.fail(Indication::TotalFailed, SubIndication::FormatFailure, why);
                 }
             }
             Err(why) => out.fail(Indication::TotalFailed, SubIndication::FormatFailure, why),
         }
-        if let Some((indication, sub)) = out.verdict {
-            report.indication = indication;
-            report.sub_indication = Some(sub);
+        let intact = out.intact;
+        Checked {
+            sig: Some(sig),
+            report,
+            out,
+            intact,
         }
-        report.findings = out.findings;
-        report
+    }
+
+    /// For a signature dictionary the parser dropped (e.g. a `/ByteRange`
+    /// integer beyond 64 bits), the `/ByteRange` as written in the file.
+    fn unparsed_byte_range(&self, value: Option<lopdf::ObjectId>) -> String {
+        let Some(lopdf::xref::XrefEntry::Normal { offset, .. }) =
+            value.and_then(|(n, _)| self.last.reference_table.get(n))
+        else {
+            return String::new();
+        };
+        let start = usize::try_from(*offset)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        let window = &self.bytes[start..self.bytes.len().min(start.saturating_add(4096))];
+        let Some(at) = window.windows(10).position(|w| w == b"/ByteRange") else {
+            return String::new();
+        };
+        let rest = &window[at..];
+        let end = rest
+            .iter()
+            .position(|&b| b == b']')
+            .map_or(rest.len().min(80), |e| e + 1);
+        format!(
+            " (the object cannot be parsed: {}; a /ByteRange holds only integers that fit in 64 bits)",
+            String::from_utf8_lossy(&rest[..end.min(120)])
+        )
+    }
+
+    /// The revision ending at `end`, parsed once per verification.
+    fn revision(&self, end: usize) -> Rc<Result<Document, String>> {
+        let mut parsed = self.parsed.borrow_mut();
+        if let Some(doc) = parsed.revisions.get(&end) {
+            return doc.clone();
+        }
+        let doc = if parsed.reparsed.saturating_add(end) > MAX_REPARSED_BYTES {
+            Err(format!(
+                "parsing the signed revisions would read more than {} MiB in all (resource limit)",
+                MAX_REPARSED_BYTES / (1024 * 1024)
+            ))
+        } else {
+            parsed.reparsed += end;
+            pdf::load_within(&self.bytes[..end], &mut parsed.budget).map_err(|e| e.to_string())
+        };
+        let doc = Rc::new(doc);
+        parsed.revisions.insert(end, doc.clone());
+        doc
+    }
+
+    /// The signature dictionary and its field are part of the revision the
+    /// signature covers (ISO 32000-1 §12.8.1: the signature value is written
+    /// into the revision it signs), with the same `/ByteRange`.
+    fn in_own_revision(&self, sig: &SignatureInfo, whole: bool) -> Result<(), String> {
+        if whole {
+            return Ok(());
+        }
+        let missing = "the signature dictionary and its field are not part of the revision it signs \
+             (a later field copies another signature's /ByteRange and /Contents)";
+        let signed = self.revision(sig.revision_end);
+        let Ok(signed) = signed.as_ref() else {
+            return Err("the signed revision cannot be read".into());
+        };
+        let field = sig.field_id.and_then(|id| signed.objects.get(&id));
+        let value_in_field = field
+            .and_then(|f| f.as_dict().ok())
+            .and_then(|f| f.get(b"V").ok())
+            .map(|v| v.as_reference().ok() == sig.value_id);
+        match (sig.value_id, field, value_in_field) {
+            (Some(v), Some(_), Some(true)) => {
+                let same = signed.objects.get(&v) == self.last.objects.get(&v);
+                if same { Ok(()) } else { Err(missing.into()) }
+            }
+            (None, Some(f), _)
+                if self.last.objects.get(&sig.field_id.unwrap_or((0, 0))) == Some(f) =>
+            {
+                Ok(())
+            }
+            _ => Err(missing.into()),
+        }
     }
 
     /// Checks the byte range and returns the index of the revision it covers.
@@ -265,6 +487,7 @@ impl Context<'_> {
             return out.fail(TotalFailed, SubIndication::SigCryptoFailure, e.to_string());
         }
         out.ok("the CMS signature verifies with the signer's certificate");
+        out.intact = true;
         match &cms.signing_certificate {
             Some(named) => {
                 let same = tokens::ring_digest(&named.algorithm)
@@ -328,11 +551,15 @@ impl Context<'_> {
     ) {
         let imprint = |alg| self.ranges_digest(sig, alg);
         match self.token(&sig.contents, imprint, report) {
-            Ok(gen_time) => out.ok(format!(
-                "document time-stamp valid, genTime {}",
-                rfc3339(gen_time)
-            )),
+            Ok(gen_time) => {
+                out.intact = true;
+                out.ok(format!(
+                    "document time-stamp valid, genTime {}",
+                    rfc3339(gen_time)
+                ));
+            }
             Err(e) => {
+                out.intact = matches!(e, TokenError::Chain(_));
                 let (indication, sub) = match &e {
                     TokenError::Format(_) => {
                         (Indication::TotalFailed, SubIndication::FormatFailure)
@@ -410,10 +637,19 @@ impl Context<'_> {
         }
     }
 
-    fn changes_after(&self, sig: &SignatureInfo, out: &mut Outcome) {
-        let signed = match pdf::load(&self.bytes[..sig.revision_end]) {
+    fn changes_after(
+        &self,
+        sig: &SignatureInfo,
+        revision: usize,
+        later: &[LaterSignature],
+        out: &mut Outcome,
+        report: &mut SignatureReport,
+    ) {
+        let signed = self.revision(sig.revision_end);
+        let signed = match signed.as_ref() {
             Ok(doc) => doc,
             Err(e) => {
+                report.modification_level = ModificationLevel::Other;
                 return out.fail(
                     Indication::Indeterminate,
                     SubIndication::SigConstraintsFailure,
@@ -421,19 +657,31 @@ impl Context<'_> {
                 );
             }
         };
-        let mut found = changes::disallowed(&signed, &self.last);
-        for (i, &(eof, _)) in self.revisions.iter().enumerate() {
+        let analysis = changes::analyse(signed, &self.last, &Permissions::of(sig, revision), later);
+        let mut found = analysis.disallowed;
+        report.modification_level = analysis.level;
+        let duplicates = self.duplicates.get_or_init(|| {
+            self.revisions
+                .iter()
+                .map(|&(eof, _)| duplicate_xref_entries(self.bytes, eof))
+                .collect()
+        });
+        for (i, (&(eof, _), twice)) in self.revisions.iter().zip(duplicates).enumerate() {
             if eof <= sig.revision_end {
                 continue;
             }
-            for number in duplicate_xref_entries(self.bytes, eof) {
+            for number in twice {
+                report.modification_level = ModificationLevel::Other;
                 found.push(format!(
                     "revision {i} lists object {number} more than once in its cross-reference table"
                 ));
             }
         }
         if found.is_empty() {
-            out.ok("later revisions only add signatures, time-stamps or validation data");
+            out.ok(format!(
+                "later revisions only add signatures, time-stamps or validation data (modification level {})",
+                report.modification_level.as_str()
+            ));
         }
         for change in found {
             out.fail(

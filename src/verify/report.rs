@@ -119,6 +119,37 @@ impl SubIndication {
     }
 }
 
+/// How much a document changed after a signature, in pyHanko's terms
+/// (`ModificationLevel`), from least to most.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModificationLevel {
+    /// Nothing that a reader shows changed.
+    #[default]
+    None,
+    /// Validation data (`/DSS`), document time-stamps, metadata.
+    LtaUpdates,
+    /// Signature fields added or signed.
+    FormFilling,
+    /// Annotations added or changed.
+    Annotations,
+    /// Anything else: content, resources, structure.
+    Other,
+}
+
+impl ModificationLevel {
+    /// The name used in the JSON report, e.g. `lta_updates`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModificationLevel::None => "none",
+            ModificationLevel::LtaUpdates => "lta_updates",
+            ModificationLevel::FormFilling => "form_filling",
+            ModificationLevel::Annotations => "annotations",
+            ModificationLevel::Other => "other",
+        }
+    }
+}
+
 /// Who signed: read from the signing certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signer {
@@ -170,6 +201,10 @@ pub struct SignatureReport {
     pub revision: Option<usize>,
     /// True if the signature covers the whole file as it stands.
     pub covers_whole_document: bool,
+    /// What changed after this signature (`none` if it covers the whole
+    /// file); anything beyond what it allows is also a failed finding.
+    #[serde(default)]
+    pub modification_level: ModificationLevel,
     /// What was checked and found, in order; failures say what failed.
     pub findings: Vec<String>,
 }
@@ -253,6 +288,24 @@ impl Report {
             signatures: Vec::new(),
             indication: Indication::TotalFailed,
             sub_indication: Some(SubIndication::FormatFailure),
+            transparency: None,
+            license: None,
+            revocation_data: None,
+        }
+    }
+
+    /// The report for input that exceeds a resource limit of the verifier:
+    /// INDETERMINATE / SIG_CONSTRAINTS_FAILURE (EN 319 102-1 §5.1.3: not
+    /// known to be invalid, but the validation policy's limits are not met),
+    /// with the limit named as a finding.
+    pub fn limited(validation_time: String, mut document: DocumentReport, why: String) -> Report {
+        document.findings.push(format!("✗ resource limit: {why}"));
+        Report {
+            validation_time,
+            document,
+            signatures: Vec::new(),
+            indication: Indication::Indeterminate,
+            sub_indication: Some(SubIndication::SigConstraintsFailure),
             transparency: None,
             license: None,
             revocation_data: None,

@@ -99,6 +99,9 @@ pub fn append_revision(
         .take_while(char::is_ascii_digit)
         .collect();
     let mut out = pdf.to_vec();
+    if !out.ends_with(b"\n") && !out.ends_with(b"\r") {
+        out.push(b'\n');
+    }
     let mut xref = String::from("xref\n");
     for ((num, generation), body) in objects {
         xref.push_str(&format!("{num} 1\n{:010} {generation:05} n\r\n", out.len()));

@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 pub mod attacks;
+pub mod costly;
 pub mod interop;
 pub mod licenses;
+pub mod raw_sign;
 pub mod rcgen_pki;
 pub mod stamping;
 
