@@ -187,6 +187,54 @@ async fn attack_cases(app: &TestApp, pki: &TestPki) -> Vec<Case> {
         });
     }
 
+    // 1, on govseal's own license PDF (cross-reference and object streams).
+    let issuer = common::licenses::issuer(app, "福州市市场监督管理局").await;
+    common::licenses::define_business_license(app, &[&issuer.id]).await;
+    let r = app
+        .post(
+            "/v1/licenses",
+            Some(&issuer.token),
+            &common::licenses::business_license(&issuer.seal_id),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let license: serde_json::Value = r.json().await.unwrap();
+    let license_pdf = app
+        .get(
+            &format!("/v1/licenses/{}/pdf", license["id"].as_str().unwrap()),
+            Some(&issuer.token),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let license_doc = Document::load_mem(&license_pdf).unwrap();
+    let license_page = *license_doc.get_pages().get(&1).unwrap();
+    let license_contents = match license_doc
+        .get_dictionary(license_page)
+        .unwrap()
+        .get(b"Contents")
+        .unwrap()
+    {
+        Object::Reference(r) => *r,
+        Object::Array(a) => a[0].as_reference().unwrap(),
+        _ => unreachable!(),
+    };
+    cases.push(Case {
+        family: "1 /Type /XRef on a license PDF",
+        pdf: append_update(
+            &license_pdf,
+            &[(license_contents.0, disguised_stream("XRef", "Licence void"))],
+        ),
+        finding: format!(
+            "object {} 0 R (stream): changed after signing",
+            license_contents.0
+        ),
+        pyhanko_accepts: false,
+        why: "",
+    });
+
     // 2. The signed /DSS /VRI, or the signed /Info, names the page content.
     let dss = next_id(&doc);
     let mut catalog = doc.get_dictionary(root).unwrap().clone();
@@ -368,7 +416,7 @@ async fn every_attack_family_is_refused_everywhere() {
     let bundle = combined_bundle(&app, &pki);
     let store = TrustStore::load(bundle.path()).unwrap();
     let cases = attack_cases(&app, &pki).await;
-    assert_eq!(cases.len(), 9);
+    assert_eq!(cases.len(), 10);
     for case in &cases {
         let report = verify(&case.pdf, &store);
         refused(&report, &case.finding);
