@@ -747,6 +747,97 @@ async fn a_pyhanko_countersignature_verifies() {
     assert_eq!(report.signatures.len(), 2, "{}", report.summary());
 }
 
+/// pyHanko's later revisions of a govseal stamp: a document time-stamp from
+/// govseal's TSA, an empty signature field, then a signature in that field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyhanko_timestamps_fields_and_signatures_verify() {
+    if !common::interop::available(
+        "pyhanko_timestamps_fields_and_signatures_verify",
+        &["pyhanko"],
+    ) {
+        return;
+    }
+    let app = spawn_app().await;
+    let dept = department_with_seal(&app, "福州市司法局").await;
+    let first = stamped(&app, &dept, plain_pdf("Notarial certificate"), "200").await;
+    let (pki, _, dir) = outside_signer();
+    let both = pki.trusted_with(&TrustStore::load(&app.certs()).unwrap());
+    let run = |args: &[&str], input: &[u8]| -> Vec<u8> {
+        std::fs::write(dir.path().join("in.pdf"), input).unwrap();
+        let out = std::process::Command::new("pyhanko")
+            .current_dir(dir.path())
+            .args(args)
+            .args(["in.pdf", "out.pdf"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pyhanko {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(dir.path().join("out.pdf")).unwrap()
+    };
+    let tsa = format!("{}/v1/tsa", app.url);
+    let root = app.certs().join("root.pem");
+    let issuing = app.certs().join("issuing-ca.pem");
+    let (root, issuing) = (root.to_str().unwrap(), issuing.to_str().unwrap());
+    let timestamped = tokio::task::block_in_place(|| {
+        run(
+            &[
+                "sign",
+                "timestamp",
+                "--timestamp-url",
+                &tsa,
+                "--trust",
+                root,
+                "--trust-replace",
+                "--other-certs",
+                issuing,
+            ],
+            &first,
+        )
+    });
+    let report = verify(&timestamped, &both);
+    passes(&report);
+    assert_eq!(report.signatures.len(), 2);
+    assert_eq!(report.signatures[1].kind, "document-timestamp");
+    let with_field = run(
+        &["sign", "addfields", "--field", "1/0,0,0,0/Approver"],
+        &timestamped,
+    );
+    let report = verify(&with_field, &both);
+    passes(&report);
+    let key = pem::encode(&pem::Pem::new("PRIVATE KEY", pki.key.0.serialize_der()));
+    std::fs::write(dir.path().join("key.pem"), key).unwrap();
+    std::fs::write(
+        dir.path().join("leaf.pem"),
+        pem::encode(&pem::Pem::new("CERTIFICATE", pki.leaf.clone())),
+    )
+    .unwrap();
+    let signed = run(
+        &[
+            "sign",
+            "addsig",
+            "--field",
+            "Approver",
+            "pemder",
+            "--key",
+            "key.pem",
+            "--cert",
+            "leaf.pem",
+            "--no-pass",
+        ],
+        &with_field,
+    );
+    let report = verify(&signed, &both);
+    passes(&report);
+    assert_eq!(report.signatures.len(), 3, "{}", report.summary());
+    assert_eq!(
+        report.signatures[0].modification_level,
+        ModificationLevel::FormFilling
+    );
+}
+
 fn find_opt(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
