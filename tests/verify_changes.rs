@@ -982,3 +982,72 @@ fn with_info_as(plain: &[u8], target: u32) -> Vec<u8> {
         &[("Info", format!("{target} 0 R"))],
     )
 }
+
+/// A later cross-reference *stream* whose `/Index` lists an object twice,
+/// and objects appended after the last `%%EOF` without a revision.
+#[tokio::test]
+async fn ambiguous_xref_streams_and_trailing_objects() {
+    let app = spawn_app().await;
+    let dept = department_with_seal(&app, "福州市医疗保障局").await;
+    let signed = stamped(&app, &dept, plain_pdf("Insurance card"), "200").await;
+    let (doc, root, _, contents) = ids(&signed);
+    // Trailing objects after the last %%EOF.
+    let mut trailing = signed.clone();
+    trailing.extend_from_slice(
+        format!(
+            "{} 0 obj\n{}\nendobj\n",
+            contents.0,
+            content_stream("Card void")
+        )
+        .as_bytes(),
+    );
+    refused(
+        &check(&app, &trailing),
+        "after its last %%EOF, outside any revision",
+    );
+    // NUL padding is white space (ISO 32000-1 Table 1).
+    let mut padded = signed.clone();
+    padded.extend_from_slice(&[0u8; 16]);
+    passes(&check(&app, &padded));
+    // A cross-reference stream whose /Index lists the content stream twice.
+    let size = next_id(&doc);
+    let body = content_stream("Card void");
+    let mut out = signed.clone();
+    let at_obj = out.len();
+    out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", contents.0).as_bytes());
+    let xref_at = out.len();
+    let entry = |offset: usize| {
+        let mut e = vec![1u8];
+        e.extend_from_slice(&(offset as u32).to_be_bytes());
+        e.push(0);
+        e
+    };
+    let mut rows = entry(at_obj);
+    rows.extend(entry(at_obj));
+    rows.extend(entry(xref_at));
+    let prev = {
+        let p = signed.windows(9).rposition(|w| w == b"startxref").unwrap() + 9;
+        String::from_utf8_lossy(&signed[p..])
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+    };
+    out.extend_from_slice(
+        format!(
+            "{size} 0 obj\n<< /Type /XRef /Size {} /Root {} 0 R /Prev {prev} /W [1 4 1] /Index [{} 1 {} 1 {size} 1] /Length {} >>\nstream\n",
+            size + 1,
+            root.0,
+            contents.0,
+            contents.0,
+            rows.len()
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(&rows);
+    out.extend_from_slice(format!("\nendstream\nendobj\nstartxref\n{xref_at}\n%%EOF\n").as_bytes());
+    refused(
+        &check(&app, &out),
+        &format!("lists object {} more than once", contents.0),
+    );
+}

@@ -62,7 +62,7 @@ pub(super) fn duplicate_xref_entries(bytes: &[u8], eof: usize) -> Vec<u32> {
         .filter(|t| !t.is_empty())
         .map(|t| std::str::from_utf8(t).unwrap_or(""));
     if tokens.next() != Some("xref") {
-        return Vec::new();
+        return overlapping_stream_index(section);
     }
     let (mut seen, mut twice) = (std::collections::HashSet::new(), Vec::new());
     let mut reported = std::collections::HashSet::new();
@@ -78,6 +78,45 @@ pub(super) fn duplicate_xref_entries(bytes: &[u8], eof: usize) -> Vec<u32> {
                 twice.push(number);
             }
         }
+    }
+    twice
+}
+
+/// For a cross-reference stream (ISO 32000-1 §7.5.8.2), the object numbers
+/// that its `/Index` subsections list more than once (overlapping ranges):
+/// the same ambiguity as a classic table listing an object twice.
+fn overlapping_stream_index(section: &[u8]) -> Vec<u32> {
+    let dict = &section[..find(section, b"stream")
+        .unwrap_or(section.len())
+        .min(64 * 1024)];
+    let Some(at) = find(dict, b"/Index") else {
+        return Vec::new();
+    };
+    let rest = &dict[at + 6..];
+    let Some(open) = rest.iter().position(|&b| b == b'[') else {
+        return Vec::new();
+    };
+    let close = rest.iter().position(|&b| b == b']').unwrap_or(rest.len());
+    if close < open {
+        return Vec::new();
+    }
+    let numbers: Vec<u64> = rest[open + 1..close]
+        .split(u8::is_ascii_whitespace)
+        .filter_map(|t| std::str::from_utf8(t).ok()?.parse().ok())
+        .collect();
+    let mut ranges: Vec<(u64, u64)> = numbers
+        .chunks_exact(2)
+        .map(|p| (p[0], p[0].saturating_add(p[1])))
+        .filter(|(start, end)| end > start)
+        .collect();
+    ranges.sort_unstable();
+    let mut twice = Vec::new();
+    let mut reach = 0u64;
+    for (start, end) in ranges {
+        if start < reach {
+            twice.push(u32::try_from(start).unwrap_or(u32::MAX));
+        }
+        reach = reach.max(end);
     }
     twice
 }

@@ -677,6 +677,19 @@ impl Context<'_> {
                 ));
             }
         }
+        let tail_from = self.revisions.last().map_or(0, |&(_, eol)| eol);
+        let tail = &self.bytes[tail_from.min(self.bytes.len())..];
+        let junk = tail
+            .iter()
+            .filter(|b| !b"\0\t\n\x0c\r ".contains(b))
+            .count();
+        if junk > 0 {
+            report.modification_level = ModificationLevel::Other;
+            found.push(format!(
+                "the file continues for {} bytes after its last %%EOF, outside any revision (ISO 32000-1 §7.5.6); readers that recover damaged files may show them",
+                tail.len()
+            ));
+        }
         if found.is_empty() {
             out.ok(format!(
                 "later revisions only add signatures, time-stamps or validation data (modification level {})",
