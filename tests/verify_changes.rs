@@ -1051,3 +1051,55 @@ async fn ambiguous_xref_streams_and_trailing_objects() {
         &format!("lists object {} more than once", contents.0),
     );
 }
+
+/// With a text field in the signed form, new default resources or a new
+/// default appearance would restyle it in readers that redraw fields.
+#[tokio::test]
+async fn default_resources_of_a_form_with_fields_may_not_change() {
+    let app = spawn_app().await;
+    let dept = department_with_seal(&app, "福州市税务局").await;
+    let plain = plain_pdf("Tax receipt");
+    let (doc, root, page, _) = ids(&plain);
+    let field = next_id(&doc);
+    let mut page_dict = doc.get_dictionary(page).unwrap().clone();
+    page_dict.set("Annots", vec![Object::Reference((field, 0))]);
+    let mut catalog = doc.get_dictionary(root).unwrap().clone();
+    catalog.set(
+        "AcroForm",
+        lopdf::dictionary! { "Fields" => vec![Object::Reference((field, 0))] },
+    );
+    let form = append_update(
+        &plain,
+        &[
+            (root.0, write(&Object::Dictionary(catalog))),
+            (page.0, write(&Object::Dictionary(page_dict))),
+            (
+                field,
+                format!(
+                    "<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100 yuan) /Rect [72 600 300 630] /P {} 0 R /F 4 >>",
+                    page.0
+                ),
+            ),
+        ],
+    );
+    let signed = stamped(&app, &dept, form, "300").await;
+    passes(&check(&app, &signed));
+    let (doc, root, _, _) = ids(&signed);
+    let mut catalog = doc.get_dictionary(root).unwrap().clone();
+    let mut acroform = match catalog.get(b"AcroForm").unwrap() {
+        Object::Reference(r) => doc.get_dictionary(*r).unwrap().clone(),
+        Object::Dictionary(d) => d.clone(),
+        _ => unreachable!(),
+    };
+    acroform.set("DA", Object::string_literal("/ZaDb 40 Tf 1 0 0 rg"));
+    let restyled = match catalog.get(b"AcroForm").unwrap() {
+        Object::Reference(r) => {
+            append_update(&signed, &[(r.0, write(&Object::Dictionary(acroform)))])
+        }
+        _ => {
+            catalog.set("AcroForm", Object::Dictionary(acroform));
+            append_update(&signed, &[(root.0, write(&Object::Dictionary(catalog)))])
+        }
+    };
+    refused(&check(&app, &restyled), "the form's /DR or /DA changed");
+}

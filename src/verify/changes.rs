@@ -131,6 +131,8 @@ struct Judge<'a> {
     annots: HashSet<ObjectId>,
     /// Signature fields of the signed revision without a value, by name.
     empty_fields: HashMap<ObjectId, String>,
+    /// The signed revision has fields other than signature fields.
+    has_other_fields: bool,
 }
 
 impl<'a> Judge<'a> {
@@ -160,7 +162,9 @@ impl<'a> Judge<'a> {
                 }
             }
         }
-        let empty_fields = crate::pdf::inspect_fields(signed)
+        let all_fields = crate::pdf::inspect_fields(signed);
+        let has_other_fields = all_fields.iter().any(|(_, _, is_sig, _)| !is_sig);
+        let empty_fields = all_fields
             .into_iter()
             .filter(|(_, _, is_sig, has_value)| *is_sig && !*has_value)
             .filter_map(|(id, name, _, _)| Some((id?, name)))
@@ -181,6 +185,7 @@ impl<'a> Judge<'a> {
             pages,
             annots,
             empty_fields,
+            has_other_fields,
         }
     }
 
@@ -349,6 +354,19 @@ impl<'a> Judge<'a> {
             ));
         };
         only_keys(o, n, &[b"Fields", b"SigFlags", b"DR", b"DA"], "/AcroForm")?;
+        // Default resources and appearance only serve fields without an
+        // appearance of their own; with other fields (or /NeedAppearances)
+        // a reader may redraw them with new fonts (§12.7.3.3).
+        let defaults_changed = [&b"DR"[..], b"DA"]
+            .iter()
+            .any(|k| o.get(k).ok() != n.get(k).ok());
+        if defaults_changed && (self.has_other_fields || o.has(b"NeedAppearances")) {
+            return Err((
+                ModificationLevel::FormFilling,
+                "the form's /DR or /DA changed, and a reader may redraw its fields with them"
+                    .into(),
+            ));
+        }
         let empty = Object::Array(Vec::new());
         let (a, b) = (
             o.get(b"Fields").unwrap_or(&empty),
