@@ -82,6 +82,23 @@ pub fn read(bytes: &[u8]) -> Result<Item<'_>, CborError> {
     Ok(item)
 }
 
+/// Reads the first data item of `bytes`; returns it and the bytes after it.
+pub fn read_first(bytes: &[u8]) -> Result<(Item<'_>, &[u8]), CborError> {
+    let mut reader = Reader { bytes, at: 0 };
+    let item = reader.item(0)?;
+    Ok((item, &bytes[reader.at..]))
+}
+
+/// Reads only the head of the first data item of `bytes` (RFC 8949 §3): its
+/// major type and argument (the tag number of a tag, the length of an
+/// array), and the bytes after the head — to look into a large structure
+/// without reading all of it. Indefinite lengths are refused as by [`read`].
+pub fn read_head(bytes: &[u8]) -> Result<(u8, u64, &[u8]), CborError> {
+    let mut reader = Reader { bytes, at: 0 };
+    let (major, _, argument) = reader.head()?;
+    Ok((major, argument, &bytes[reader.at..]))
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,

@@ -7,9 +7,11 @@
 //! | check | failure → indication / sub-indication |
 //! |-------|----------------------------------------|
 //! | QR text: prefix `<public_url>/v/`, base64url, zlib, size limits | TOTAL-FAILED / FORMAT_FAILURE |
-//! | COSE_Sign1 structure, `alg` ES256, no `crit`, 8-byte `kid` (RFC 9052 §4.2, §3.1) | TOTAL-FAILED / FORMAT_FAILURE |
+//! | COSE_Sign1 structure, `alg` ES256 (protected), no `crit`, no label twice nor in both header buckets, 8-byte `kid` (RFC 9052 §4.2, §3, §3.1) | TOTAL-FAILED / FORMAT_FAILURE, naming the label |
 //! | a seal certificate of the bundle has the `kid` (EN 319 102-1 §5.2.2) | INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND |
 //! | the ES256 signature verifies with one of them (RFC 9052 §4.4) | TOTAL-FAILED / SIG_CRYPTO_FAILURE |
+//! | that certificate is the one the claims name: organizationIdentifier `NTRCN-<iss>`, serialNumber = `sc` | TOTAL-FAILED / SIG_CRYPTO_FAILURE, naming both values |
+//! | the signed authorised issuers list lets the department issue the license type | not listed, or type unknown to the list: INDETERMINATE / SIG_CONSTRAINTS_FAILURE, naming both; no list, or one not signed by the seal certificate's CA: INDETERMINATE / TRY_LATER |
 //! | seal certificate chain to the root with the CRLs, at issued-at (RFC 5280 §6, EN 319 102-1 §5.2.6) | revoked before issue: TOTAL-FAILED / REVOKED; expired or not yet valid at issue: TOTAL-FAILED / EXPIRED, NOT_YET_VALID; no path: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND; constraints: INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE; CRL missing or expired: INDETERMINATE / TRY_LATER |
 //! | the snapshot lists the license as superseded by a newer version (renewal, amendment) | TOTAL-FAILED / REVOKED, with a finding naming the new version |
 //! | the snapshot lists the license as revoked, or the record says revoked | TOTAL-FAILED / REVOKED |
@@ -28,11 +30,33 @@
 //! report says so. The issued-at time is the signer's claim, not a proof of
 //! existence: that is why the license status snapshot, signed by the CA, is
 //! required for TOTAL-PASSED.
+//!
+//! **Who signed.** The claims `iss` and `sc` name the department and the
+//! seal whose key signs the record; they are signed, whereas the `kid` that
+//! picked the certificate is not. They are the record's protected reference
+//! to its signing certificate, as signing-certificate-v2 is a CMS
+//! signature's. A record whose signature verifies only with the certificate
+//! of another department or seal does not verify with the key of the signer
+//! it names: the cryptographic verification of ETSI EN 319 102-1 §5.2.7
+//! fails, TOTAL-FAILED / SIG_CRYPTO_FAILURE. It is not INDETERMINATE
+//! because no further data can make it pass. Such a record gets no
+//! `license` section in the report: its claims are not attributable to
+//! anyone.
+//!
+//! **Who may issue what.** Which department may issue which license type is
+//! a constraint of the validation policy, published signed in the trust
+//! bundle ([`crate::license::issuers`]). A record that breaks it is signed
+//! by the department it names, but that department is not one the policy
+//! accepts for this content: signature acceptance validation
+//! (EN 319 102-1 §5.2.8) fails, INDETERMINATE / SIG_CONSTRAINTS_FAILURE, as
+//! for the `--require-logged` constraint. Such a record gets no `license`
+//! section either: it is not a license of its type.
 
 use time::{Duration, OffsetDateTime};
 
 use super::chain::{self, ChainStatus};
 use super::freshness;
+use super::issuers::IssuersState;
 use super::license_input;
 use super::license_report::{LicenseField, LicenseReport, LicenseStatus};
 use super::pdf::rfc3339;
@@ -41,6 +65,7 @@ use super::seal_index::SealEntry;
 use super::status::{ListedStatus, SnapshotState};
 use super::trust::TrustStore;
 use crate::license::claims::{LicenseClaims, StatusAtIssue};
+use crate::license::issuers::Authorisation;
 use crate::license::record::{OpenedRecord, RecordError, open_record};
 
 /// Clock skew tolerated between the issuer and the verifier.
@@ -89,6 +114,8 @@ pub fn verify_license_record(cose: &[u8], store: &TrustStore, options: &LicenseO
     let mut signer = None;
     if let Some(seal) = signature {
         signer = seal.signer.clone();
+        let attributable = check_issuer(seal, claims, &mut check)
+            && check_authorised(seal, claims, store, &mut check);
         check_chain(seal, claims, store, options, &mut check);
         let status = check_status(seal, claims, store, options, &mut check);
         let mut report = license_report(claims, status, record.kid());
@@ -102,7 +129,7 @@ pub fn verify_license_record(cose: &[u8], store: &TrustStore, options: &LicenseO
                 report.current_version = Some(current.to_string());
             }
         }
-        license = Some(report);
+        license = attributable.then_some(report);
     }
     let (indication, sub_indication) = check.verdict();
     let report = SignatureReport {
@@ -203,6 +230,101 @@ fn check_signature<'a>(
         );
     }
     None
+}
+
+/// The signing certificate is the one the claims name (see the module
+/// documentation for why a mismatch is TOTAL-FAILED / SIG_CRYPTO_FAILURE).
+fn check_issuer(seal: &SealEntry, claims: &LicenseClaims, check: &mut Check) -> bool {
+    match seal.identity.check(claims) {
+        Ok(()) => {
+            check.ok(format!(
+                "the signing seal certificate is seal {} of department {}, as the record claims",
+                claims.seal_code,
+                claims.issuer()
+            ));
+            true
+        }
+        Err(mismatch) => {
+            check.fail(
+                Indication::TotalFailed,
+                SubIndication::SigCryptoFailure,
+                mismatch.to_string(),
+            );
+            false
+        }
+    }
+}
+
+/// The department may issue the license type, according to the signed list
+/// of the CA that certified the seal. False if the list says it may not.
+fn check_authorised(
+    seal: &SealEntry,
+    claims: &LicenseClaims,
+    store: &TrustStore,
+    check: &mut Check,
+) -> bool {
+    use Indication::Indeterminate;
+    let (code, uscc) = (claims.type_code(), claims.issuer().as_str());
+    let verified = match store.license_issuers() {
+        IssuersState::Verified(v) if seal.certified_by_issuers_signer => v,
+        IssuersState::Verified(_) => {
+            check.fail(
+                Indeterminate,
+                SubIndication::TryLater,
+                "the authorised issuers list is not signed by the CA of the seal certificate"
+                    .into(),
+            );
+            return true;
+        }
+        IssuersState::Missing => {
+            check.fail(
+                Indeterminate,
+                SubIndication::TryLater,
+                "the trust bundle has no signed list of authorised issuers (license-issuers.cose); fetch a fresh trust bundle".into(),
+            );
+            return true;
+        }
+        IssuersState::Invalid(why) => {
+            check.fail(
+                Indeterminate,
+                SubIndication::TryLater,
+                format!("the authorised issuers list is not usable: {why}"),
+            );
+            return true;
+        }
+    };
+    let list = &verified.list;
+    let of = time::OffsetDateTime::from_unix_timestamp(list.this_update)
+        .map(rfc3339)
+        .unwrap_or_default();
+    match list.authorisation(code, uscc) {
+        Authorisation::Authorised => {
+            check.ok(format!(
+                "department {uscc} may issue license type {code} (authorised issuers list of {of})"
+            ));
+            true
+        }
+        Authorisation::NotAuthorised => {
+            check.fail(
+                Indeterminate,
+                SubIndication::SigConstraintsFailure,
+                format!(
+                    "department {uscc} is not authorised to issue license type {code} (the authorised issuers list of {of} does not name it)"
+                ),
+            );
+            false
+        }
+        Authorisation::UnknownType => {
+            check.fail(
+                Indeterminate,
+                SubIndication::SigConstraintsFailure,
+                format!(
+                    "license type {code} is not in the authorised issuers list of {of}, so department {uscc} is not shown to be authorised to issue it (a type defined later needs a fresher trust bundle)"
+                ),
+            );
+            false
+        }
+    }
 }
 
 fn check_chain(
@@ -432,3 +554,7 @@ fn license_report(claims: &LicenseClaims, status: LicenseStatus, kid: &[u8]) -> 
 #[cfg(test)]
 #[path = "license_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "license_signer_tests.rs"]
+mod signer_tests;

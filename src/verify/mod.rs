@@ -17,6 +17,7 @@ mod changes;
 mod document;
 mod freshness;
 mod input;
+pub mod issuers;
 mod license;
 mod license_input;
 pub mod license_report;
