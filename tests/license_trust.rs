@@ -200,6 +200,13 @@ async fn licenses_of_the_wrong_department_seal_type_or_headers_never_pass() {
         bundle["license_issuers"]
     );
     assert!(app.certs().join("license-issuers.cose").is_file());
+    let api: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    for schema in ["BundleLicenseIssuers", "TypeIssuers"] {
+        assert!(
+            api["components"]["schemas"][schema].is_object(),
+            "OpenAPI documents {schema}"
+        );
+    }
     // And the service itself refuses B (403): the attacks below are made
     // with B's seal key outside the service.
     let r = app
