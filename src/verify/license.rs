@@ -31,41 +31,22 @@
 //! existence: that is why the license status snapshot, signed by the CA, is
 //! required for TOTAL-PASSED.
 //!
-//! **Who signed.** The claims `iss` and `sc` name the department and the
-//! seal whose key signs the record; they are signed, whereas the `kid` that
-//! picked the certificate is not. They are the record's protected reference
-//! to its signing certificate, as signing-certificate-v2 is a CMS
-//! signature's. A record whose signature verifies only with the certificate
-//! of another department or seal does not verify with the key of the signer
-//! it names: the cryptographic verification of ETSI EN 319 102-1 §5.2.7
-//! fails, TOTAL-FAILED / SIG_CRYPTO_FAILURE. It is not INDETERMINATE
-//! because no further data can make it pass. Such a record gets no
-//! `license` section in the report: its claims are not attributable to
-//! anyone.
-//!
-//! **Who may issue what.** Which department may issue which license type is
-//! a constraint of the validation policy, published signed in the trust
-//! bundle ([`crate::license::issuers`]). A record that breaks it is signed
-//! by the department it names, but that department is not one the policy
-//! accepts for this content: signature acceptance validation
-//! (EN 319 102-1 §5.2.8) fails, INDETERMINATE / SIG_CONSTRAINTS_FAILURE, as
-//! for the `--require-logged` constraint. Such a record gets no `license`
-//! section either: it is not a license of its type.
+//! Who signed and who may issue what are checked by [`super::license_signer`],
+//! which says why their failures get the indications above.
 
 use time::{Duration, OffsetDateTime};
 
 use super::chain::{self, ChainStatus};
 use super::freshness;
-use super::issuers::IssuersState;
 use super::license_input;
 use super::license_report::{LicenseField, LicenseReport, LicenseStatus};
+use super::license_signer::{check_authorised, check_issuer};
 use super::pdf::rfc3339;
 use super::report::{DocumentReport, Indication, Report, SignatureReport, SubIndication};
 use super::seal_index::SealEntry;
 use super::status::{ListedStatus, SnapshotState};
 use super::trust::TrustStore;
 use crate::license::claims::{LicenseClaims, StatusAtIssue};
-use crate::license::issuers::Authorisation;
 use crate::license::record::{OpenedRecord, RecordError, open_record};
 
 /// Clock skew tolerated between the issuer and the verifier.
@@ -159,19 +140,19 @@ fn unreadable(store: &TrustStore, options: &LicenseOptions, why: String) -> Repo
 
 /// The findings and the failed checks, in the order of the module table.
 #[derive(Default)]
-struct Check {
+pub(super) struct Check {
     findings: Vec<String>,
     failures: Vec<(Indication, SubIndication)>,
 }
 
 impl Check {
-    fn ok(&mut self, what: String) {
+    pub(super) fn ok(&mut self, what: String) {
         self.findings.push(format!("✓ {what}"));
     }
-    fn note(&mut self, what: String) {
+    pub(super) fn note(&mut self, what: String) {
         self.findings.push(format!("• {what}"));
     }
-    fn fail(&mut self, indication: Indication, sub: SubIndication, what: String) {
+    pub(super) fn fail(&mut self, indication: Indication, sub: SubIndication, what: String) {
         self.findings.push(format!("✗ {what}"));
         self.failures.push((indication, sub));
     }
@@ -230,101 +211,6 @@ fn check_signature<'a>(
         );
     }
     None
-}
-
-/// The signing certificate is the one the claims name (see the module
-/// documentation for why a mismatch is TOTAL-FAILED / SIG_CRYPTO_FAILURE).
-fn check_issuer(seal: &SealEntry, claims: &LicenseClaims, check: &mut Check) -> bool {
-    match seal.identity.check(claims) {
-        Ok(()) => {
-            check.ok(format!(
-                "the signing seal certificate is seal {} of department {}, as the record claims",
-                claims.seal_code,
-                claims.issuer()
-            ));
-            true
-        }
-        Err(mismatch) => {
-            check.fail(
-                Indication::TotalFailed,
-                SubIndication::SigCryptoFailure,
-                mismatch.to_string(),
-            );
-            false
-        }
-    }
-}
-
-/// The department may issue the license type, according to the signed list
-/// of the CA that certified the seal. False if the list says it may not.
-fn check_authorised(
-    seal: &SealEntry,
-    claims: &LicenseClaims,
-    store: &TrustStore,
-    check: &mut Check,
-) -> bool {
-    use Indication::Indeterminate;
-    let (code, uscc) = (claims.type_code(), claims.issuer().as_str());
-    let verified = match store.license_issuers() {
-        IssuersState::Verified(v) if seal.certified_by_issuers_signer => v,
-        IssuersState::Verified(_) => {
-            check.fail(
-                Indeterminate,
-                SubIndication::TryLater,
-                "the authorised issuers list is not signed by the CA of the seal certificate"
-                    .into(),
-            );
-            return true;
-        }
-        IssuersState::Missing => {
-            check.fail(
-                Indeterminate,
-                SubIndication::TryLater,
-                "the trust bundle has no signed list of authorised issuers (license-issuers.cose); fetch a fresh trust bundle".into(),
-            );
-            return true;
-        }
-        IssuersState::Invalid(why) => {
-            check.fail(
-                Indeterminate,
-                SubIndication::TryLater,
-                format!("the authorised issuers list is not usable: {why}"),
-            );
-            return true;
-        }
-    };
-    let list = &verified.list;
-    let of = time::OffsetDateTime::from_unix_timestamp(list.this_update)
-        .map(rfc3339)
-        .unwrap_or_default();
-    match list.authorisation(code, uscc) {
-        Authorisation::Authorised => {
-            check.ok(format!(
-                "department {uscc} may issue license type {code} (authorised issuers list of {of})"
-            ));
-            true
-        }
-        Authorisation::NotAuthorised => {
-            check.fail(
-                Indeterminate,
-                SubIndication::SigConstraintsFailure,
-                format!(
-                    "department {uscc} is not authorised to issue license type {code} (the authorised issuers list of {of} does not name it)"
-                ),
-            );
-            false
-        }
-        Authorisation::UnknownType => {
-            check.fail(
-                Indeterminate,
-                SubIndication::SigConstraintsFailure,
-                format!(
-                    "license type {code} is not in the authorised issuers list of {of}, so department {uscc} is not shown to be authorised to issue it (a type defined later needs a fresher trust bundle)"
-                ),
-            );
-            false
-        }
-    }
 }
 
 fn check_chain(

@@ -13,6 +13,7 @@ use crate::license::identifier::LicenseId;
 use crate::license::issuers::AuthorisedIssuers;
 use crate::license::record::{certificate_kid, sign_record};
 use crate::license::testkit::{ISSUER_USCC, TYPE_CODE};
+use crate::verify::issuers::IssuersState;
 use crate::verify::report::{Indication, SubIndication};
 
 fn failed_findings(r: &Report) -> Vec<String> {

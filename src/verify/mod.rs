@@ -21,6 +21,7 @@ pub mod issuers;
 mod license;
 mod license_input;
 pub mod license_report;
+mod license_signer;
 mod license_summary;
 pub mod logged;
 mod memo;
