@@ -5,7 +5,9 @@
 //! - protected header: `{1 (alg): -7 (ES256)}` only;
 //! - unprotected header: `{4 (kid): h'…'}`, the first 8 bytes of SHA-256 of
 //!   the seal certificate's DER, as the EU digital COVID certificate does
-//!   (HCERT §3.3.1); the kid picks candidate certificates, it proves nothing;
+//!   (HCERT §3.3.1); the kid picks candidate certificates, it proves nothing
+//!   (a reader also accepts it in the protected header, RFC 9052 §3.1, but
+//!   never in both);
 //! - payload: the claims (see [`super::claims`]), embedded;
 //! - external AAD: empty.
 //!
