@@ -19,7 +19,8 @@ use crate::http::AppState;
 use crate::http::verify::license_store;
 use crate::license::qr::MAX_TEXT_BYTES;
 use crate::verify::{
-    Indication, LicenseOptions, LicenseStatus, Report, record_from_text, verify_license_text,
+    Indication, LicenseOptions, LicenseStatus, Report, SubIndication, record_from_text,
+    verify_license_text,
 };
 
 /// Shows whether the license in `payload` is genuine and valid.
@@ -124,7 +125,14 @@ async fn build(state: &AppState, payload: &str) -> anyhow::Result<LicensePage> {
 /// The engine's answer in a person's words.
 fn verdict_of(report: &Report, verified: bool) -> Verdict {
     let Some(license) = report.license.as_ref().filter(|_| verified) else {
-        return Verdict::NotGenuine;
+        // The engine leaves the license out for a department not authorised
+        // for the type; the only SIG_CONSTRAINTS_FAILURE of a license.
+        let sub = report.signatures.first().and_then(|s| s.sub_indication);
+        return if sub == Some(SubIndication::SigConstraintsFailure) {
+            Verdict::NotAuthorised
+        } else {
+            Verdict::NotGenuine
+        };
     };
     match (license.status, report.indication) {
         (LicenseStatus::Valid, Indication::TotalPassed) => Verdict::Valid,
