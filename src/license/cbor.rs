@@ -220,6 +220,24 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_head_or_a_first_item_and_returns_the_rest() {
+        // Tag 18 around [h'', {}, …]: the head, then the items one by one.
+        let bytes = [0xd2, 0x84, 0x40, 0xa0, 0xf6, 0x41, 0x07];
+        let (major, tag, rest) = read_head(&bytes).unwrap();
+        assert_eq!((major, tag), (6, 18));
+        let (major, len, rest) = read_head(rest).unwrap();
+        assert_eq!((major, len), (4, 4));
+        let (first, rest) = read_first(rest).unwrap();
+        assert_eq!(first, Item::Bytes(&[]));
+        let (second, rest) = read_first(rest).unwrap();
+        assert_eq!(second, Item::Map(vec![]));
+        assert_eq!(rest, &[0xf6, 0x41, 0x07]);
+        assert_eq!(read_head(&[0x9f]), Err(CborError::Length(0)), "indefinite");
+        assert_eq!(read_head(&[0x19, 0x01]), Err(CborError::Truncated));
+        assert_eq!(read_first(&[0x82, 0x01]), Err(CborError::Truncated));
+    }
+
+    #[test]
     fn refuses_malformed_input_without_panicking() {
         assert_eq!(read(&[]), Err(CborError::Truncated));
         assert_eq!(read(&[0x01, 0x02]), Err(CborError::Trailing));
