@@ -341,6 +341,7 @@ async fn bundle_export_writes_a_complete_offline_bundle_from_the_database() {
         "crl/issuing-ca.crl",
         "license-status.cose",
         "license-status.json",
+        "license-issuers.cose",
         "log-key.txt",
         "checkpoint.txt",
         "bundle.json",

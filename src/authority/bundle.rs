@@ -8,11 +8,19 @@
 //! | `crl/root.crl`, `crl/issuing-ca.crl` | the current CRL of each CA (RFC 5280 §5), DER |
 //! | `seals/<kid-hex>.pem` | every seal certificate ever issued, revoked ones included (the CRL says which), grouped by the license-record `kid` = SHA-256(DER)[..8] (RFC 9052 §3.1 `kid`); a verifier looks a record's signer up here, never trusts it as an anchor |
 //! | `license-status.cose`, `license-status.json` | the signed license status snapshot (see [`crate::license::snapshot`]) |
+//! | `license-issuers.cose` | the authorised issuers list: for each license type, the USCCs of the departments that may issue it, signed by the issuing CA (see [`crate::license::issuers`]) |
 //! | `log-key.txt`, `checkpoint.txt` | the transparency log's verifier key and latest checkpoint |
 //! | `bundle.json` | all of the above in one JSON document ([`TrustBundle`]) |
 //!
 //! The bundle is reassembled and rewritten at start-up and whenever a
-//! certificate, a seal or a license status changes.
+//! certificate, a seal, a license type or a license status changes.
+//!
+//! Integrity: `bundle.json` itself is not signed; a verifier trusts only
+//! `root.pem` (obtained out of band) and what verifies up to it — the CA
+//! certificates and CRLs by their signatures, the seal certificates by
+//! their chains, and the two documents the issuing CA signs as COSE_Sign1
+//! (the status snapshot and the authorised issuers list). The JSON copies
+//! of those documents are for people; the verifier reads the COSE bytes.
 
 use std::path::Path;
 
@@ -67,6 +75,17 @@ pub struct BundleLicenseStatus {
     pub cose_base64: String,
 }
 
+/// The authorised issuers list, as published in the bundle.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BundleLicenseIssuers {
+    /// For each license type, the USCCs of the departments that may issue it.
+    pub types: Vec<crate::license::issuers::TypeIssuers>,
+    /// When the list was made, Unix seconds.
+    pub this_update: i64,
+    /// The signed COSE_Sign1 (the only part a verifier trusts), base64.
+    pub cose_base64: String,
+}
+
 /// The trust bundle.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrustBundle {
@@ -96,6 +115,9 @@ pub struct TrustBundle {
     /// The license status snapshot, signed by the issuing CA.
     #[serde(default)]
     pub license_status: Option<BundleLicenseStatus>,
+    /// Which departments may issue which license type, signed by the issuing CA.
+    #[serde(default)]
+    pub license_issuers: Option<BundleLicenseIssuers>,
 }
 
 fn rfc3339(t: i64) -> String {
@@ -156,6 +178,14 @@ impl Authority {
             next_update: snapshot.next_update,
             cose_base64: base64::engine::general_purpose::STANDARD.encode(&cose),
         });
+        let (issuers, issuers_cose) = crate::license::catalogue::authorised_issuers(db, self)
+            .await
+            .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;
+        let license_issuers = Some(BundleLicenseIssuers {
+            types: issuers.types,
+            this_update: issuers.this_update,
+            cose_base64: base64::engine::general_purpose::STANDARD.encode(&issuers_cose),
+        });
         Ok(TrustBundle {
             root: certificate_pem(&self.root.certificate.der),
             issuing_ca: certificate_pem(&self.issuing.certificate.der),
@@ -167,6 +197,7 @@ impl Authority {
             public_url: Some(self.public_url.trim_end_matches('/').to_string()),
             seals,
             license_status,
+            license_issuers,
         })
     }
 }
@@ -221,6 +252,12 @@ pub fn write_trust_bundle(dir: &Path, bundle: &TrustBundle) -> Result<(), Author
             .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;
         write("license-status.cose", &cose)?;
         write("license-status.json", &json)?;
+    }
+    if let Some(issuers) = &bundle.license_issuers {
+        let cose = base64::engine::general_purpose::STANDARD
+            .decode(&issuers.cose_base64)
+            .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;
+        write("license-issuers.cose", &cose)?;
     }
     let json = serde_json::to_vec_pretty(bundle)
         .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;

@@ -33,6 +33,8 @@ pub async fn create_type(
 ) -> Result<(StatusCode, Json<LicenseTypeDefinition>), ApiError> {
     let created = crate::license::catalogue::create_type(&state.db, &caller, input).await?;
     tracing::info!(code = %created.code, "license type defined");
+    // The bundle's authorised issuers list names the new type.
+    state.refresh_bundle().await;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

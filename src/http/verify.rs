@@ -29,7 +29,9 @@ enum Kind {
 }
 
 /// The store a license needs: the current bundle with its seal
-/// certificates, a freshly signed status snapshot and the public URL.
+/// certificates, a freshly signed status snapshot and authorised issuers
+/// list, and the public URL. The QR page uses it too, so the API and the
+/// page judge a license alike.
 pub(crate) async fn license_store(state: &AppState) -> Result<TrustStore, ApiError> {
     use base64::Engine as _;
     let bundle = state
@@ -65,6 +67,12 @@ pub(crate) async fn license_store(state: &AppState) -> Result<TrustStore, ApiErr
             .decode(&status.cose_base64)
             .map_err(ApiError::internal)?;
         store = store.with_license_status(&cose);
+    }
+    if let Some(issuers) = bundle.license_issuers {
+        let cose = b64
+            .decode(&issuers.cose_base64)
+            .map_err(ApiError::internal)?;
+        store = store.with_license_issuers(&cose);
     }
     Ok(store)
 }

@@ -1,8 +1,11 @@
 //! Defining license types (证照目录, GB/T 36902-2018 catalogue entries): the
 //! platform operator's action that stores a checked [`LicenseTypeDefinition`]
-//! with its issuing departments.
+//! with its issuing departments, and the signed list of those departments
+//! that the trust bundle publishes ([`crate::license::issuers`]).
 
 use crate::access::Principal;
+use crate::authority::Authority;
+use crate::license::issuers::AuthorisedIssuers;
 use crate::license::types::LicenseTypeDefinition;
 use crate::outcome::ActionError;
 use crate::store::{self, Database};
@@ -53,4 +56,23 @@ pub async fn create_type(
         issuers,
         ..definition
     })
+}
+
+/// The authorised issuers of every license type, as stored now, and the
+/// list signed by the issuing CA (tagged COSE_Sign1).
+pub async fn authorised_issuers(
+    db: &Database,
+    authority: &Authority,
+) -> Result<(AuthorisedIssuers, Vec<u8>), ActionError> {
+    let mut conn = db.pool.acquire().await?;
+    let pairs = store::licenses::issuer_usccs(&mut conn).await?;
+    drop(conn);
+    let list = AuthorisedIssuers::new(pairs, time::OffsetDateTime::now_utc());
+    let cose = list
+        .sign(
+            &*authority.issuing.signer,
+            &authority.issuing.certificate.der,
+        )
+        .map_err(ActionError::internal)?;
+    Ok((list, cose))
 }

@@ -82,6 +82,23 @@ pub fn read(bytes: &[u8]) -> Result<Item<'_>, CborError> {
     Ok(item)
 }
 
+/// Reads the first data item of `bytes`; returns it and the bytes after it.
+pub fn read_first(bytes: &[u8]) -> Result<(Item<'_>, &[u8]), CborError> {
+    let mut reader = Reader { bytes, at: 0 };
+    let item = reader.item(0)?;
+    Ok((item, &bytes[reader.at..]))
+}
+
+/// Reads only the head of the first data item of `bytes` (RFC 8949 §3): its
+/// major type and argument (the tag number of a tag, the length of an
+/// array), and the bytes after the head — to look into a large structure
+/// without reading all of it. Indefinite lengths are refused as by [`read`].
+pub fn read_head(bytes: &[u8]) -> Result<(u8, u64, &[u8]), CborError> {
+    let mut reader = Reader { bytes, at: 0 };
+    let (major, _, argument) = reader.head()?;
+    Ok((major, argument, &bytes[reader.at..]))
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -200,6 +217,24 @@ mod tests {
         assert_eq!(items[2], Item::Simple(21, 21));
         assert_eq!(items[3], Item::Simple(22, 22));
         assert!(matches!(items[4], Item::Simple(25..=27, _)));
+    }
+
+    #[test]
+    fn reads_a_head_or_a_first_item_and_returns_the_rest() {
+        // Tag 18 around [h'', {}, …]: the head, then the items one by one.
+        let bytes = [0xd2, 0x84, 0x40, 0xa0, 0xf6, 0x41, 0x07];
+        let (major, tag, rest) = read_head(&bytes).unwrap();
+        assert_eq!((major, tag), (6, 18));
+        let (major, len, rest) = read_head(rest).unwrap();
+        assert_eq!((major, len), (4, 4));
+        let (first, rest) = read_first(rest).unwrap();
+        assert_eq!(first, Item::Bytes(&[]));
+        let (second, rest) = read_first(rest).unwrap();
+        assert_eq!(second, Item::Map(vec![]));
+        assert_eq!(rest, &[0xf6, 0x41, 0x07]);
+        assert_eq!(read_head(&[0x9f]), Err(CborError::Length(0)), "indefinite");
+        assert_eq!(read_head(&[0x19, 0x01]), Err(CborError::Truncated));
+        assert_eq!(read_first(&[0x82, 0x01]), Err(CborError::Truncated));
     }
 
     #[test]

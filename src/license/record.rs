@@ -5,13 +5,22 @@
 //! - protected header: `{1 (alg): -7 (ES256)}` only;
 //! - unprotected header: `{4 (kid): h'…'}`, the first 8 bytes of SHA-256 of
 //!   the seal certificate's DER, as the EU digital COVID certificate does
-//!   (HCERT §3.3.1); the kid picks candidate certificates, it proves nothing;
+//!   (HCERT §3.3.1); the kid picks candidate certificates, it proves nothing
+//!   (a reader also accepts it in the protected header, RFC 9052 §3.1, but
+//!   never in both);
 //! - payload: the claims (see [`super::claims`]), embedded;
 //! - external AAD: empty.
 //!
 //! The same bytes go into the QR code (see [`super::qr`]), so a verifier
 //! needs only the trust bundle's seal certificates. Checking expiry, status
 //! and the certificate chain is the verifier's business, not this module's.
+//!
+//! What this module does check when a record is read: the header rules of
+//! RFC 9052 §3 (see [`super::cose_headers`]), ES256 in the protected header,
+//! and — once a seal certificate's key verifies the signature — that this
+//! certificate is the one the claims name ([`SealIdentity`]): the signed
+//! `iss` and `sc` claims are the record's own, integrity-protected
+//! reference to its signer, as the unprotected `kid` is not.
 
 use coset::{CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable, iana};
 use ring::digest::{SHA256, digest};
@@ -19,6 +28,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use x509_parser::oid_registry::{OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY};
 
 use super::claims::{ClaimsError, LicenseClaims};
+use super::cose_headers::{HeaderError, check_sign1_headers};
 use crate::keystore::{KeyAlgorithm, SignError, Signer};
 use crate::memo::Memo;
 
@@ -35,9 +45,15 @@ pub enum RecordError {
     /// The bytes are not a tagged COSE_Sign1 with an embedded payload.
     #[error("not a tagged COSE_Sign1 message: {0}")]
     Malformed(String),
-    /// The protected header does not say ES256, or asks for headers we do not know.
-    #[error("the record must be signed with ES256 and have no critical headers")]
-    Algorithm,
+    /// The protected header does not say ES256 (the algorithm found is named).
+    #[error(
+        "the record's algorithm is {0}: a license record is signed with ES256 (-7) named in its protected header"
+    )]
+    Algorithm(String),
+    /// The header buckets break RFC 9052 §3 (a label repeated, in both
+    /// buckets, or `crit`); the label is named.
+    #[error(transparent)]
+    Header(#[from] HeaderError),
     /// The kid is missing or not 8 bytes.
     #[error("the record's key identifier must be {KID_LEN} bytes")]
     KeyId,
@@ -59,6 +75,103 @@ pub enum RecordError {
     /// A certificate with the kid exists, but the signature does not verify.
     #[error("the signature does not verify")]
     BadSignature,
+    /// The signature verifies, but with the certificate of another
+    /// department or seal than the claims name.
+    #[error(transparent)]
+    Signer(#[from] SignerMismatch),
+}
+
+/// id-at-organizationIdentifier (X.520, 2.5.4.97).
+const ORGANIZATION_IDENTIFIER: &[u64] = &[2, 5, 4, 97];
+/// id-at-serialNumber (X.520, 2.5.4.5).
+const SERIAL_NUMBER: &[u64] = &[2, 5, 4, 5];
+/// The ETSI EN 319 412-1 §5.1.4 prefix of an organizationIdentifier that
+/// carries a Chinese national trade register number (here the USCC).
+const USCC_PREFIX: &str = "NTRCN-";
+
+/// Who a seal certificate certifies, as a record's claims must name it (see
+/// [`crate::pki`] for the profile): the department's USCC, from the
+/// subject's organizationIdentifier `NTRCN-<USCC>`, and the seal code, from
+/// the subject's serialNumber. Each is `None` unless the subject has exactly
+/// one such attribute of that form.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SealIdentity {
+    /// The department's USCC (统一社会信用代码).
+    pub uscc: Option<String>,
+    /// The seal code (印章编码).
+    pub seal_code: Option<String>,
+}
+
+/// The claims name another signer than the seal certificate that verified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignerMismatch {
+    /// `iss` is not the certificate's department.
+    #[error(
+        "the record names department {claimed} as issuer (iss), but it is signed with a seal certificate of {}",
+        certified_as(.certified, "department ", "no department (no organizationIdentifier NTRCN-<USCC>)")
+    )]
+    Issuer {
+        /// The USCC of the claims.
+        claimed: String,
+        /// The USCC of the certificate, if it names one.
+        certified: Option<String>,
+    },
+    /// `sc` is not the certificate's seal code.
+    #[error(
+        "the record names seal code {claimed} (sc), but the seal certificate that signed it has {}",
+        certified_as(.certified, "seal code ", "no seal code (serialNumber)")
+    )]
+    SealCode {
+        /// The seal code of the claims.
+        claimed: String,
+        /// The seal code of the certificate, if it names one.
+        certified: Option<String>,
+    },
+}
+
+fn certified_as(value: &Option<String>, prefix: &str, none: &str) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| none.to_string(), |v| format!("{prefix}{v}"))
+}
+
+impl SealIdentity {
+    /// Reads the subject of a seal certificate (DER).
+    pub fn of_certificate(certificate_der: &[u8]) -> Result<SealIdentity, RecordError> {
+        use x509_parser::der_parser::oid::Oid;
+        let (_, cert) = x509_parser::parse_x509_certificate(certificate_der)
+            .map_err(|e| RecordError::Certificate(e.to_string()))?;
+        let only = |arc: &[u64]| -> Option<String> {
+            let oid = Oid::from(arc).ok()?;
+            let mut values = cert.subject().iter_by_oid(&oid);
+            let first = values.next()?.as_str().ok()?.to_string();
+            values.next().is_none().then_some(first)
+        };
+        Ok(SealIdentity {
+            uscc: only(ORGANIZATION_IDENTIFIER)
+                .and_then(|v| v.strip_prefix(USCC_PREFIX).map(str::to_string)),
+            seal_code: only(SERIAL_NUMBER),
+        })
+    }
+
+    /// Checks that `claims` name this department as issuer and this seal.
+    pub fn check(&self, claims: &LicenseClaims) -> Result<(), SignerMismatch> {
+        let issuer = claims.issuer().as_str();
+        if self.uscc.as_deref() != Some(issuer) {
+            return Err(SignerMismatch::Issuer {
+                claimed: issuer.to_string(),
+                certified: self.uscc.clone(),
+            });
+        }
+        if self.seal_code.as_deref() != Some(claims.seal_code.as_str()) {
+            return Err(SignerMismatch::SealCode {
+                claimed: claims.seal_code.clone(),
+                certified: self.seal_code.clone(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The key identifier of a seal certificate: SHA-256(DER)[..8].
@@ -172,21 +285,31 @@ impl OpenedRecord {
 
 /// Reads a tagged COSE_Sign1 license record without verifying it.
 pub fn open_record(bytes: &[u8]) -> Result<OpenedRecord, RecordError> {
+    check_sign1_headers(bytes).map_err(|e| match e {
+        HeaderError::Structure(why) => RecordError::Malformed(why),
+        other => RecordError::Header(other),
+    })?;
     let sign1 =
         CoseSign1::from_tagged_slice(bytes).map_err(|e| RecordError::Malformed(e.to_string()))?;
     let protected = &sign1.protected.header;
-    if protected.alg != Some(coset::Algorithm::Assigned(iana::Algorithm::ES256))
-        || !protected.crit.is_empty()
-        || sign1.unprotected.alg.is_some()
-    {
-        return Err(RecordError::Algorithm);
+    // `crit` and labels in both buckets were refused above (RFC 9052 §3, §3.1).
+    match &protected.alg {
+        Some(coset::Algorithm::Assigned(iana::Algorithm::ES256)) => {}
+        Some(other) => return Err(RecordError::Algorithm(format!("{other:?}"))),
+        None if sign1.unprotected.alg.is_some() => {
+            return Err(RecordError::Algorithm(
+                "named only in the unprotected header".into(),
+            ));
+        }
+        None => return Err(RecordError::Algorithm("missing".into())),
     }
-    let kid: [u8; KID_LEN] = sign1
-        .unprotected
-        .key_id
-        .as_slice()
-        .try_into()
-        .map_err(|_| RecordError::KeyId)?;
+    // The kid may be in either bucket (RFC 9052 §3.1), never in both.
+    let kid = if protected.key_id.is_empty() {
+        &sign1.unprotected.key_id
+    } else {
+        &protected.key_id
+    };
+    let kid: [u8; KID_LEN] = kid.as_slice().try_into().map_err(|_| RecordError::KeyId)?;
     let payload = sign1
         .payload
         .as_deref()
@@ -201,8 +324,9 @@ pub fn open_record(bytes: &[u8]) -> Result<OpenedRecord, RecordError> {
 }
 
 /// Verifies a record against the seal certificates a verifier trusts: every
-/// candidate whose kid matches is tried (kids can collide), and the claims are
-/// returned with the index of the certificate that verified.
+/// candidate whose kid matches is tried (kids can collide), the certificate
+/// that verifies must be the one the claims name ([`SealIdentity::check`]),
+/// and the claims are returned with the index of that certificate.
 pub fn verify_record(
     bytes: &[u8],
     candidate_certificates: &[Vec<u8>],
@@ -215,6 +339,7 @@ pub fn verify_record(
         }
         matched = true;
         if record.verify_with(der).is_ok() {
+            SealIdentity::of_certificate(der)?.check(&record.claims)?;
             return Ok((record.into_claims(), index));
         }
     }

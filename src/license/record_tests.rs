@@ -69,6 +69,38 @@ fn a_changed_payload_byte_fails() {
 }
 
 #[test]
+fn a_signature_by_another_department_or_seal_than_the_claims_name_is_refused() {
+    let (signer, cert) = testkit::seal();
+    let identity = SealIdentity::of_certificate(&cert).unwrap();
+    assert_eq!(identity.uscc.as_deref(), Some(testkit::ISSUER_USCC));
+    assert_eq!(identity.seal_code.as_deref(), Some("3501020012345"));
+    let mut other_code = testkit::business_license_claims();
+    other_code.seal_code = "3501020000001".into();
+    let record = sign_record(&other_code, &*signer, &cert).unwrap();
+    let err = verify_record(&record, std::slice::from_ref(&cert)).unwrap_err();
+    assert!(
+        matches!(&err, RecordError::Signer(SignerMismatch::SealCode { claimed, certified })
+            if claims_and_certified(claimed, certified) == ("3501020000001", "3501020012345")),
+        "{err}"
+    );
+    let mut other_issuer = testkit::business_license_claims();
+    let issuer: crate::identity::Uscc = testkit::HOLDER_USCC.parse().unwrap();
+    other_issuer.license_id =
+        super::super::identifier::LicenseId::new(testkit::TYPE_CODE, &issuer, 1, 1).unwrap();
+    let record = sign_record(&other_issuer, &*signer, &cert).unwrap();
+    let err = verify_record(&record, &[cert]).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains(testkit::HOLDER_USCC) && message.contains(testkit::ISSUER_USCC),
+        "{message}"
+    );
+}
+
+fn claims_and_certified<'a>(claimed: &'a str, certified: &'a Option<String>) -> (&'a str, &'a str) {
+    (claimed, certified.as_deref().unwrap_or_default())
+}
+
+#[test]
 fn refuses_a_certificate_of_another_key() {
     let (signer, _) = testkit::seal();
     let (_, other_cert) = testkit::seal();
@@ -95,7 +127,7 @@ fn refuses_other_algorithms_untagged_and_garbage() {
     let es384 = build(iana::Algorithm::ES384, kid.clone());
     assert!(matches!(
         open_record(&es384.to_tagged_vec().unwrap()),
-        Err(RecordError::Algorithm)
+        Err(RecordError::Algorithm(_))
     ));
     let long_kid = build(iana::Algorithm::ES256, vec![0; 32]);
     assert!(matches!(

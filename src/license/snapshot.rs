@@ -151,25 +151,38 @@ impl StatusSnapshot {
         ca_signer: &dyn Signer,
         ca_certificate_der: &[u8],
     ) -> Result<Vec<u8>, SnapshotError> {
-        let alg = match ca_signer.algorithm() {
-            KeyAlgorithm::EcdsaP256 => iana::Algorithm::ES256,
-            KeyAlgorithm::EcdsaP384 => iana::Algorithm::ES384,
-            KeyAlgorithm::Ed25519 => iana::Algorithm::EdDSA,
-        };
-        let sign1 = CoseSign1Builder::new()
-            .protected(HeaderBuilder::new().algorithm(alg).build())
-            .unprotected(
-                HeaderBuilder::new()
-                    .key_id(certificate_kid(ca_certificate_der).to_vec())
-                    .build(),
-            )
-            .payload(self.to_cbor()?)
-            .try_create_signature(b"", |tbs| ca_signer.sign_fixed(tbs))?
-            .build();
-        sign1
-            .to_tagged_vec()
-            .map_err(|e| SnapshotError::Encoding(e.to_string()))
+        sign_by_ca(self.to_cbor()?, ca_signer, ca_certificate_der)
     }
+}
+
+/// Signs `payload` as a CA's document of the trust bundle: a tagged
+/// COSE_Sign1 (RFC 9052 §4.2) with `alg` in the protected header (ES256,
+/// ES384 or EdDSA after the CA's key, RFC 9053 §2.1, §2.2) and `kid` =
+/// SHA-256(CA certificate)[..8] in the unprotected one. The status snapshot
+/// and the list of authorised issuers ([`super::issuers`]) are signed so.
+pub fn sign_by_ca(
+    payload: Vec<u8>,
+    ca_signer: &dyn Signer,
+    ca_certificate_der: &[u8],
+) -> Result<Vec<u8>, SnapshotError> {
+    let alg = match ca_signer.algorithm() {
+        KeyAlgorithm::EcdsaP256 => iana::Algorithm::ES256,
+        KeyAlgorithm::EcdsaP384 => iana::Algorithm::ES384,
+        KeyAlgorithm::Ed25519 => iana::Algorithm::EdDSA,
+    };
+    let sign1 = CoseSign1Builder::new()
+        .protected(HeaderBuilder::new().algorithm(alg).build())
+        .unprotected(
+            HeaderBuilder::new()
+                .key_id(certificate_kid(ca_certificate_der).to_vec())
+                .build(),
+        )
+        .payload(payload)
+        .try_create_signature(b"", |tbs| ca_signer.sign_fixed(tbs))?
+        .build();
+    sign1
+        .to_tagged_vec()
+        .map_err(|e| SnapshotError::Encoding(e.to_string()))
 }
 
 #[cfg(test)]

@@ -76,6 +76,17 @@ pub async fn type_issuers(conn: &mut Connection, code: &str) -> Result<Vec<Strin
     Ok(rows.into_iter().map(|(d,)| d).collect())
 }
 
+/// Every (type code, issuing department's USCC) pair, sorted: what the
+/// authorised issuers list publishes.
+pub async fn issuer_usccs(conn: &mut Connection) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT i.type_code, d.uscc FROM license_type_issuers i \
+         JOIN departments d ON d.id = i.department_id ORDER BY i.type_code, d.uscc",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 /// A type, and whether `department_id` may issue it, in one query.
 pub async fn get_type_for_issuer(
     conn: &mut Connection,

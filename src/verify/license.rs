@@ -7,9 +7,11 @@
 //! | check | failure → indication / sub-indication |
 //! |-------|----------------------------------------|
 //! | QR text: prefix `<public_url>/v/`, base64url, zlib, size limits | TOTAL-FAILED / FORMAT_FAILURE |
-//! | COSE_Sign1 structure, `alg` ES256, no `crit`, 8-byte `kid` (RFC 9052 §4.2, §3.1) | TOTAL-FAILED / FORMAT_FAILURE |
+//! | COSE_Sign1 structure, `alg` ES256 (protected), no `crit`, no label twice nor in both header buckets, 8-byte `kid` (RFC 9052 §4.2, §3, §3.1) | TOTAL-FAILED / FORMAT_FAILURE, naming the label |
 //! | a seal certificate of the bundle has the `kid` (EN 319 102-1 §5.2.2) | INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND |
 //! | the ES256 signature verifies with one of them (RFC 9052 §4.4) | TOTAL-FAILED / SIG_CRYPTO_FAILURE |
+//! | that certificate is the one the claims name: organizationIdentifier `NTRCN-<iss>`, serialNumber = `sc` | TOTAL-FAILED / SIG_CRYPTO_FAILURE, naming both values |
+//! | the signed authorised issuers list lets the department issue the license type | not listed, or type unknown to the list: INDETERMINATE / SIG_CONSTRAINTS_FAILURE, naming both; no list, or one not signed by the seal certificate's CA: INDETERMINATE / TRY_LATER |
 //! | seal certificate chain to the root with the CRLs, at issued-at (RFC 5280 §6, EN 319 102-1 §5.2.6) | revoked before issue: TOTAL-FAILED / REVOKED; expired or not yet valid at issue: TOTAL-FAILED / EXPIRED, NOT_YET_VALID; no path: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND; constraints: INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE; CRL missing or expired: INDETERMINATE / TRY_LATER |
 //! | the snapshot lists the license as superseded by a newer version (renewal, amendment) | TOTAL-FAILED / REVOKED, with a finding naming the new version |
 //! | the snapshot lists the license as revoked, or the record says revoked | TOTAL-FAILED / REVOKED |
@@ -28,6 +30,9 @@
 //! report says so. The issued-at time is the signer's claim, not a proof of
 //! existence: that is why the license status snapshot, signed by the CA, is
 //! required for TOTAL-PASSED.
+//!
+//! Who signed and who may issue what are checked by [`super::license_signer`],
+//! which says why their failures get the indications above.
 
 use time::{Duration, OffsetDateTime};
 
@@ -35,6 +40,7 @@ use super::chain::{self, ChainStatus};
 use super::freshness;
 use super::license_input;
 use super::license_report::{LicenseField, LicenseReport, LicenseStatus};
+use super::license_signer::{check_authorised, check_issuer};
 use super::pdf::rfc3339;
 use super::report::{DocumentReport, Indication, Report, SignatureReport, SubIndication};
 use super::seal_index::SealEntry;
@@ -89,6 +95,8 @@ pub fn verify_license_record(cose: &[u8], store: &TrustStore, options: &LicenseO
     let mut signer = None;
     if let Some(seal) = signature {
         signer = seal.signer.clone();
+        let attributable = check_issuer(seal, claims, &mut check)
+            && check_authorised(seal, claims, store, &mut check);
         check_chain(seal, claims, store, options, &mut check);
         let status = check_status(seal, claims, store, options, &mut check);
         let mut report = license_report(claims, status, record.kid());
@@ -102,7 +110,7 @@ pub fn verify_license_record(cose: &[u8], store: &TrustStore, options: &LicenseO
                 report.current_version = Some(current.to_string());
             }
         }
-        license = Some(report);
+        license = attributable.then_some(report);
     }
     let (indication, sub_indication) = check.verdict();
     let report = SignatureReport {
@@ -133,19 +141,19 @@ fn unreadable(store: &TrustStore, options: &LicenseOptions, why: String) -> Repo
 
 /// The findings and the failed checks, in the order of the module table.
 #[derive(Default)]
-struct Check {
+pub(super) struct Check {
     findings: Vec<String>,
     failures: Vec<(Indication, SubIndication)>,
 }
 
 impl Check {
-    fn ok(&mut self, what: String) {
+    pub(super) fn ok(&mut self, what: String) {
         self.findings.push(format!("✓ {what}"));
     }
-    fn note(&mut self, what: String) {
+    pub(super) fn note(&mut self, what: String) {
         self.findings.push(format!("• {what}"));
     }
-    fn fail(&mut self, indication: Indication, sub: SubIndication, what: String) {
+    pub(super) fn fail(&mut self, indication: Indication, sub: SubIndication, what: String) {
         self.findings.push(format!("✗ {what}"));
         self.failures.push((indication, sub));
     }
@@ -433,3 +441,7 @@ fn license_report(claims: &LicenseClaims, status: LicenseStatus, kid: &[u8]) -> 
 #[cfg(test)]
 #[path = "license_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "license_signer_tests.rs"]
+mod signer_tests;

@@ -9,31 +9,42 @@ use time::{Duration, OffsetDateTime};
 use super::*;
 use crate::keystore::{KeyAlgorithm, KeyStore, MasterKey, Signer};
 use crate::license::claims::LicenseClaims;
+use crate::license::issuers::AuthorisedIssuers;
 use crate::license::qr::qr_url;
 use crate::license::record::sign_record;
 use crate::license::snapshot::StatusSnapshot;
-use crate::license::testkit::business_license_claims;
+use crate::license::testkit::{ISSUER_USCC, TYPE_CODE, business_license_claims};
 use crate::pki::{self, CertificateRole, RevokedEntry, Subject};
 use crate::verify::report::{Indication, SubIndication};
 use crate::verify::trust::TrustStore;
 
 const URL: &str = "https://zw.example.gov.cn";
+/// The seal code of the issuing bureau's seal in the claims of the testkit.
+const SEAL_CODE: &str = "3501020012345";
+/// Another department of the same installation, with a seal of its own,
+/// not authorised to issue the business license.
+pub(super) const OTHER_USCC: &str = "11350100MB01234565";
+pub(super) const OTHER_SEAL_CODE: &str = "3501020099999";
 
-struct Pki {
-    root: Vec<u8>,
-    ca: Vec<u8>,
-    ca_key: Arc<dyn Signer>,
-    root_key: Arc<dyn Signer>,
-    seal: Vec<u8>,
-    seal_serial: String,
-    seal_key: Arc<dyn Signer>,
-    now: OffsetDateTime,
+pub(super) struct Pki {
+    pub(super) root: Vec<u8>,
+    pub(super) ca: Vec<u8>,
+    pub(super) ca_key: Arc<dyn Signer>,
+    pub(super) root_key: Arc<dyn Signer>,
+    pub(super) seal: Vec<u8>,
+    pub(super) seal_serial: String,
+    pub(super) seal_key: Arc<dyn Signer>,
+    /// The other department's seal certificate and key.
+    pub(super) other_seal: Vec<u8>,
+    pub(super) other_key: Arc<dyn Signer>,
+    pub(super) now: OffsetDateTime,
 }
 
-fn pki() -> Pki {
+pub(super) fn pki() -> Pki {
     let store = KeyStore::new(MasterKey::from_text(&"22".repeat(32)).unwrap());
     let key = |n: &str| store.generate(n, KeyAlgorithm::EcdsaP256).unwrap().1;
-    let (root_key, ca_key, seal_key) = (key("root"), key("ca"), key("seal"));
+    let (root_key, ca_key, seal_key, other_key) =
+        (key("root"), key("ca"), key("seal"), key("other"));
     let now = OffsetDateTime::now_utc() - Duration::days(30);
     let subject = |cn: &str| Subject {
         common_name: cn.into(),
@@ -52,21 +63,27 @@ fn pki() -> Pki {
         None,
     )
     .unwrap();
-    let seal = pki::issue_certificate(
-        &ca.der,
-        &*ca_key,
-        &*seal_key,
-        CertificateRole::Seal,
-        &Subject {
-            common_name: "行政审批专用章".into(),
-            organization: Some("某局".into()),
-            ..Default::default()
-        },
-        now,
-        Duration::days(3650),
-        None,
-    )
-    .unwrap();
+    let seal_of = |key: &Arc<dyn Signer>, organization: &str, uscc: &str, code: &str| {
+        pki::issue_certificate(
+            &ca.der,
+            &*ca_key,
+            &**key,
+            CertificateRole::Seal,
+            &Subject {
+                common_name: "行政审批专用章".into(),
+                organization: Some(organization.into()),
+                uscc: Some(uscc.into()),
+                serial_number: Some(code.into()),
+                ..Default::default()
+            },
+            now,
+            Duration::days(3650),
+            None,
+        )
+        .unwrap()
+    };
+    let seal = seal_of(&seal_key, "某局", ISSUER_USCC, SEAL_CODE);
+    let other_seal = seal_of(&other_key, "另一局", OTHER_USCC, OTHER_SEAL_CODE);
     Pki {
         root: root.der,
         ca: ca.der,
@@ -75,12 +92,25 @@ fn pki() -> Pki {
         seal: seal.der,
         seal_serial: seal.serial_hex,
         seal_key,
+        other_seal: other_seal.der,
+        other_key,
         now,
     }
 }
 
 impl Pki {
-    fn store(
+    /// The bundle's authorised issuers list: only the testkit's bureau may
+    /// issue the business license.
+    pub(super) fn issuers(&self) -> Vec<u8> {
+        AuthorisedIssuers::new(
+            [(TYPE_CODE.to_string(), ISSUER_USCC.to_string())],
+            OffsetDateTime::now_utc(),
+        )
+        .sign(&*self.ca_key, &self.ca)
+        .unwrap()
+    }
+
+    pub(super) fn store(
         &self,
         revoked_seal_at: Option<OffsetDateTime>,
         snapshot: &StatusSnapshot,
@@ -117,17 +147,18 @@ impl Pki {
             vec![self.ca.clone()],
             vec![root_crl, ca_crl],
         )
-        .with_seals(vec![self.seal.clone()])
+        .with_seals(vec![self.seal.clone(), self.other_seal.clone()])
         .with_license_status(&snapshot.sign(&*self.ca_key, &self.ca).unwrap())
+        .with_license_issuers(&self.issuers())
         .with_public_url(URL)
     }
 
-    fn record(&self, claims: &LicenseClaims) -> Vec<u8> {
+    pub(super) fn record(&self, claims: &LicenseClaims) -> Vec<u8> {
         sign_record(claims, &*self.seal_key, &self.seal).unwrap()
     }
 }
 
-fn claims(p: &Pki) -> LicenseClaims {
+pub(super) fn claims(p: &Pki) -> LicenseClaims {
     let mut c = business_license_claims();
     c.issued_at = (p.now + Duration::days(1)).replace_nanosecond(0).unwrap();
     c.valid_from = Some(c.issued_at);
@@ -135,7 +166,7 @@ fn claims(p: &Pki) -> LicenseClaims {
     c
 }
 
-fn verdict(r: &Report) -> (Indication, Option<SubIndication>) {
+pub(super) fn verdict(r: &Report) -> (Indication, Option<SubIndication>) {
     (
         r.indication,
         r.sub_indication
@@ -143,7 +174,7 @@ fn verdict(r: &Report) -> (Indication, Option<SubIndication>) {
     )
 }
 
-fn empty_snapshot() -> StatusSnapshot {
+pub(super) fn empty_snapshot() -> StatusSnapshot {
     StatusSnapshot::new(vec![], vec![], OffsetDateTime::now_utc())
 }
 

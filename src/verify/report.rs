@@ -236,7 +236,10 @@ pub struct Report {
     #[serde(default)]
     pub transparency: Option<super::logged::LogInclusion>,
     /// For a license record or QR code: its claims and concluded status
-    /// (`null` for a PDF, or when the record's signature did not verify).
+    /// (`null` for a PDF, when the record's signature did not verify, when it
+    /// verifies with the certificate of another department or seal than the
+    /// claims name, or when the signed authorised issuers list does not let
+    /// that department issue the license's type).
     #[serde(default)]
     pub license: Option<LicenseReport>,
     /// The revocation data used and how old it is (`null` if not reported).

@@ -139,14 +139,32 @@ fn verify(
     if cose.len() > MAX_SNAPSHOT_BYTES {
         return Err("the snapshot is too large".into());
     }
+    let (payload, signer) = verify_ca_signed(cose, anchors, intermediates, "snapshot")?;
+    let mut snapshot = parse_payload(&payload)?;
+    snapshot.signer = signer;
+    Ok(snapshot)
+}
+
+/// Verifies a document of the bundle signed by one of its CAs (the status
+/// snapshot, the authorised issuers list): a tagged `COSE_Sign1` whose
+/// headers obey RFC 9052 §3 (no label twice, none in both buckets, no
+/// `crit`), whose signer is found by `kid` among `anchors` and
+/// `intermediates`, is a CA (basicConstraints cA, RFC 5280 §4.2.1.9) and an
+/// anchor or certified by one (its signature checked). Returns the payload
+/// and the signer's certificate (DER); `what` names the document in errors.
+pub(crate) fn verify_ca_signed(
+    cose: &[u8],
+    anchors: &[Vec<u8>],
+    intermediates: &[Vec<u8>],
+    what: &str,
+) -> Result<(Vec<u8>, Vec<u8>), String> {
+    crate::license::cose_headers::check_sign1_headers(cose)
+        .map_err(|e| format!("the {what}: {e}"))?;
     let sign1 = CoseSign1::from_tagged_slice(cose)
-        .map_err(|e| format!("the snapshot is not a tagged COSE_Sign1: {e}"))?;
-    if !sign1.protected.header.crit.is_empty() {
-        return Err("the snapshot has critical headers".into());
-    }
+        .map_err(|e| format!("the {what} is not a tagged COSE_Sign1: {e}"))?;
     let alg = match &sign1.protected.header.alg {
         Some(coset::Algorithm::Assigned(a)) => *a,
-        _ => return Err("the snapshot names no algorithm".into()),
+        _ => return Err(format!("the {what} names no algorithm")),
     };
     let kid = sign1.unprotected.key_id.as_slice();
     let anchor_certs: Vec<X509Certificate<'_>> = parse_all(anchors);
@@ -173,7 +191,7 @@ fn verify(
             iana::Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
             iana::Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
             iana::Algorithm::EdDSA => &signature::ED25519,
-            other => return Err(format!("unsupported snapshot algorithm {other:?}")),
+            other => return Err(format!("unsupported {what} algorithm {other:?}")),
         };
         let ok = sign1
             .verify_signature(b"", |sig, tbs| {
@@ -183,18 +201,15 @@ fn verify(
         if ok {
             let payload = sign1
                 .payload
-                .as_deref()
-                .ok_or("detached snapshot payload")?;
-            let mut snapshot = parse_payload(payload)?;
-            snapshot.signer = der.clone();
-            return Ok(snapshot);
+                .ok_or_else(|| format!("detached {what} payload"))?;
+            return Ok((payload, der.clone()));
         }
     }
     Err(if tried {
-        "the snapshot's signature does not verify with a CA of the bundle".into()
+        format!("the {what}'s signature does not verify with a CA of the bundle")
     } else {
         format!(
-            "no CA of the bundle has the snapshot's key identifier {}",
+            "no CA of the bundle has the {what}'s key identifier {}",
             hex::encode(kid)
         )
     })

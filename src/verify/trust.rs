@@ -11,9 +11,11 @@
 //! For licenses it also reads the seal certificates (`seals/*.pem`: the
 //! signer candidates of license records, looked up by `kid`, RFC 9052 §3.1;
 //! never anchors nor intermediates), the signed license status snapshot
-//! (`license-status.cose`, verified here once, see [`super::status`]) and
-//! the installation's public URL (`public_url` in `bundle.json`), the only
-//! prefix a license QR text may have.
+//! (`license-status.cose`, verified here once, see [`super::status`]), the
+//! signed list of which departments may issue which license type
+//! (`license-issuers.cose`, see [`super::issuers`]) and the installation's
+//! public URL (`public_url` in `bundle.json`), the only prefix a license QR
+//! text may have.
 
 use std::path::{Path, PathBuf};
 
@@ -23,9 +25,11 @@ use rustls_pki_types::TrustAnchor;
 
 use super::chain::RevocationLists;
 use super::freshness::{CrlDates, crl_dates};
+use super::issuers::{IssuersState, verify_issuers};
 use super::memo::SignatureMemo;
 use super::seal_index::{self, SealEntry};
 use super::status::{MAX_SNAPSHOT_BYTES, SnapshotState, verify_snapshot};
+use crate::license::issuers::MAX_ISSUERS_BYTES;
 
 /// Why a trust bundle directory could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +65,7 @@ pub struct TrustStore {
     crls: Vec<Vec<u8>>,
     seals: Vec<Vec<u8>>,
     license_status: SnapshotState,
+    license_issuers: IssuersState,
     public_url: Option<String>,
     /// Signatures of this bundle already verified (see [`super::memo`]).
     memo: SignatureMemo,
@@ -114,6 +119,14 @@ impl TrustStore {
     /// against this store's CA certificates (so call it after the CAs are in).
     pub fn with_license_status(mut self, cose: &[u8]) -> TrustStore {
         self.license_status = verify_snapshot(cose, &self.anchors, &self.intermediates);
+        self.derived = Arc::default();
+        self
+    }
+
+    /// Sets the authorised issuers list from its COSE bytes, verifying it
+    /// against this store's CA certificates (so call it after the CAs are in).
+    pub fn with_license_issuers(mut self, cose: &[u8]) -> TrustStore {
+        self.license_issuers = verify_issuers(cose, &self.anchors, &self.intermediates);
         self.derived = Arc::default();
         self
     }
@@ -193,6 +206,16 @@ impl TrustStore {
                 verify_snapshot(&bytes, &store.anchors, &store.intermediates)
             };
         }
+        let issuers = dir.join("license-issuers.cose");
+        if issuers.is_file() {
+            let len = std::fs::metadata(&issuers).map_err(io(&issuers))?.len();
+            store.license_issuers = if len > MAX_ISSUERS_BYTES as u64 {
+                IssuersState::Invalid("license-issuers.cose is too large".into())
+            } else {
+                let bytes = std::fs::read(&issuers).map_err(io(&issuers))?;
+                verify_issuers(&bytes, &store.anchors, &store.intermediates)
+            };
+        }
         store.public_url = read_public_url(&dir.join("bundle.json"));
         Ok(store)
     }
@@ -208,9 +231,14 @@ impl TrustStore {
 
     /// The seal certificates with what verifying a record needs of them.
     pub(crate) fn seal_index(&self) -> &[SealEntry] {
-        self.derived
-            .seals
-            .get_or_init(|| seal_index::index(&self.seals, &self.license_status, &self.memo))
+        self.derived.seals.get_or_init(|| {
+            seal_index::index(
+                &self.seals,
+                &self.license_status,
+                &self.license_issuers,
+                &self.memo,
+            )
+        })
     }
 
     /// Each CRL's issuer, thisUpdate and nextUpdate.
@@ -260,6 +288,11 @@ impl TrustStore {
     /// The license status snapshot and whether it verified.
     pub fn license_status(&self) -> &SnapshotState {
         &self.license_status
+    }
+
+    /// The authorised issuers list and whether it verified.
+    pub fn license_issuers(&self) -> &IssuersState {
+        &self.license_issuers
     }
 
     /// The public base URL, without a trailing `/`, if the bundle names it.

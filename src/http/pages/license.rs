@@ -3,9 +3,10 @@
 //! [`crate::license::qr::qr_url`]), so a phone camera opens this page.
 //!
 //! The answer comes from the one license verification engine
-//! ([`crate::verify::verify_license_text`]), given this server's current
-//! trust data: its CA certificates and fresh CRLs, every seal certificate,
-//! and a status snapshot signed now — so a revocation shows at once.
+//! ([`crate::verify::verify_license_text`]), given the same trust data as
+//! `POST /v1/verify`: this server's CA certificates and fresh CRLs, every
+//! seal certificate, and a status snapshot and authorised issuers list
+//! signed now — so a revocation shows at once.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,10 +16,10 @@ use super::html::{Lang, Tone, page, verdict};
 use super::license_view::{FieldLabel, Freshness, LicensePage, Verdict};
 use super::upload::LangQuery;
 use crate::http::AppState;
-use crate::http::verify::current_trust_store;
+use crate::http::verify::license_store;
 use crate::license::qr::MAX_TEXT_BYTES;
 use crate::verify::{
-    Indication, LicenseOptions, LicenseStatus, Report, TrustStore, record_from_text,
+    Indication, LicenseOptions, LicenseStatus, Report, SubIndication, record_from_text,
     verify_license_text,
 };
 
@@ -58,30 +59,10 @@ pub async fn show(
     }
 }
 
-/// This server's trust data as the engine needs it, with a fresh snapshot.
-async fn trust_store(state: &AppState) -> anyhow::Result<TrustStore> {
-    let store = current_trust_store(state)
+async fn build(state: &AppState, payload: &str) -> anyhow::Result<LicensePage> {
+    let store = license_store(state)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    let seals = {
-        let mut conn = state.db.pool.acquire().await?;
-        crate::store::certificates::with_role(&mut conn, "seal")
-            .await?
-            .into_iter()
-            .map(|row| row.der)
-            .collect()
-    };
-    let (_, snapshot) = crate::license::lifecycle::snapshot(&state.db, &state.authority)
-        .await
-        .map_err(|e| anyhow::anyhow!("status snapshot: {e:?}"))?;
-    Ok(store
-        .with_seals(seals)
-        .with_license_status(&snapshot)
-        .with_public_url(&state.config.public_url))
-}
-
-async fn build(state: &AppState, payload: &str) -> anyhow::Result<LicensePage> {
-    let store = trust_store(state).await?;
     let options = LicenseOptions::now();
     let text = payload.to_string();
     let (report, store) = tokio::task::spawn_blocking(move || {
@@ -144,7 +125,14 @@ async fn build(state: &AppState, payload: &str) -> anyhow::Result<LicensePage> {
 /// The engine's answer in a person's words.
 fn verdict_of(report: &Report, verified: bool) -> Verdict {
     let Some(license) = report.license.as_ref().filter(|_| verified) else {
-        return Verdict::NotGenuine;
+        // The engine leaves the license out for a department not authorised
+        // for the type; the only SIG_CONSTRAINTS_FAILURE of a license.
+        let sub = report.signatures.first().and_then(|s| s.sub_indication);
+        return if sub == Some(SubIndication::SigConstraintsFailure) {
+            Verdict::NotAuthorised
+        } else {
+            Verdict::NotGenuine
+        };
     };
     match (license.status, report.indication) {
         (LicenseStatus::Valid, Indication::TotalPassed) => Verdict::Valid,

@@ -25,8 +25,11 @@ pub enum Verdict {
     Superseded,
     /// Genuine, but past its end of validity (or not yet valid).
     Expired,
-    /// Forged, altered, signed by an unknown seal, or not a license at all.
+    /// Forged, altered, signed by an unknown seal or by another seal than the
+    /// one it names, or not a license at all.
     NotGenuine,
+    /// Signed by a seal of a department that may not issue its license type.
+    NotAuthorised,
     /// Genuine signature, but the status cannot be decided now (stale revocation data).
     TryLater,
 }
@@ -38,7 +41,7 @@ impl Verdict {
             Verdict::Suspended | Verdict::Superseded | Verdict::Expired | Verdict::TryLater => {
                 Tone::Warn
             }
-            Verdict::Revoked | Verdict::NotGenuine => Tone::Bad,
+            Verdict::Revoked | Verdict::NotGenuine | Verdict::NotAuthorised => Tone::Bad,
         }
     }
 
@@ -53,6 +56,10 @@ impl Verdict {
             }
             Verdict::Expired => lang.pick("已过期", "Expired"),
             Verdict::NotGenuine => lang.pick("无法验证·非真实", "Not genuine — cannot verify"),
+            Verdict::NotAuthorised => lang.pick(
+                "无效·签发部门无权签发此类证照",
+                "Not valid — the issuer may not issue this type",
+            ),
             Verdict::TryLater => lang.pick("暂时无法确认状态", "Status cannot be confirmed now"),
         }
     }
@@ -82,6 +89,10 @@ impl Verdict {
             Verdict::NotGenuine => lang.pick(
                 "未能验证该二维码的签名：它可能是伪造、被篡改或来自未知印章。请勿采信。",
                 "The QR code's signature could not be verified: it may be forged, altered or from an unknown seal. Do not rely on it.",
+            ),
+            Verdict::NotAuthorised => lang.pick(
+                "签名来自本平台的电子印章，但签发部门未获授权签发此类证照。请勿采信。",
+                "Signed with a seal of this platform, but by a department not authorised to issue this type of license. Do not rely on it.",
             ),
             Verdict::TryLater => lang.pick(
                 "签名验证通过，但吊销数据已过期，无法确认当前状态，请稍后再试。",
