@@ -23,3 +23,5 @@ mod tsa;
 mod verify;
 mod verify_cases;
 mod verify_general;
+mod verify_rsa;
+mod verify_rsa_pdf;

@@ -4,9 +4,11 @@
 #![allow(dead_code)]
 
 pub mod attacks;
+pub mod foreign_cms;
 pub mod interop;
 pub mod licenses;
 pub mod rcgen_pki;
+pub mod rsa_pki;
 pub mod stamping;
 
 use std::net::SocketAddr;
