@@ -2,259 +2,28 @@
 //! TOTAL-PASSED against a trust store holding their root: OpenSSL's TSA
 //! (`openssl ts -reply`: plain `rsaEncryption` as the signature algorithm
 //! and ESS signing-certificate v1, RFC 3161 §2.4.2) for signature and
-//! document time-stamps, and pyHanko signing with an RSA key. Skipped
-//! visibly when a tool is missing (see `common::interop`).
+//! document time-stamps, and pyHanko signing with an RSA key, PAdES B-T and
+//! a document time-stamp through that TSA over HTTP (RFC 3161 §3.4).
+//!
+//! pyHanko's RSASSA-PSS (`--prefer-pss`) uses the largest salt (222 octets
+//! for RSA-2048 with SHA-256), which ring cannot verify: govseal says
+//! INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE and names the salt, where
+//! pyHanko says INTACT. Skipped visibly when a tool is missing (see
+//! `common::interop`).
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::interop::available;
+use common::openssl_rsa::{OpensslTsa, http_tsa, openssl_rsa_pki, run};
 use common::rcgen_pki::TestPki;
 use common::stamping::plain_pdf;
 use govseal::cms::{EssAttribute, oid};
-use govseal::pades::TimeStamper;
-use govseal::verify::{Indication, Report, TrustStore, verify_pdf};
+use govseal::verify::{Indication, Report, SubIndication, TrustStore, verify_pdf};
 use time::OffsetDateTime;
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().expect("run tool");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    run(Command::new("openssl").current_dir(dir).args(args));
-}
-
-/// An RSA key and a certificate for it, issued by `root` (or self-signed
-/// when `root` is None) with the extensions in `ext`; `pss` has the root
-/// sign it with RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-octet salt).
-fn rsa_certificate(d: &Path, name: &str, bits: &str, root: Option<&str>, ext: &str, pss: bool) {
-    openssl(
-        d,
-        &[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            &format!("rsa_keygen_bits:{bits}"),
-            "-out",
-            &format!("{name}.key"),
-        ],
-    );
-    std::fs::write(d.join(format!("{name}.ext")), ext).unwrap();
-    let subject = format!("/O=Foreign RSA Authority/CN=OpenSSL {name}");
-    let (key, cert, ext) = (
-        format!("{name}.key"),
-        format!("{name}.pem"),
-        format!("{name}.ext"),
-    );
-    match root {
-        None => openssl(
-            d,
-            &[
-                "req",
-                "-x509",
-                "-new",
-                "-subj",
-                &subject,
-                "-days",
-                "30",
-                "-key",
-                &key,
-                "-sha384",
-                "-extensions",
-                "v3",
-                "-config",
-                &ext,
-                "-out",
-                &cert,
-            ],
-        ),
-        Some(root) => {
-            let csr = format!("{name}.csr");
-            openssl(
-                d,
-                &["req", "-new", "-subj", &subject, "-key", &key, "-out", &csr],
-            );
-            let (serial, root_pem, root_key) = (
-                format!("0x{}", hex::encode(name)),
-                format!("{root}.pem"),
-                format!("{root}.key"),
-            );
-            let mut args: Vec<&str> = vec![
-                "x509",
-                "-req",
-                "-days",
-                "30",
-                "-sha256",
-                "-set_serial",
-                &serial,
-                "-in",
-                &csr,
-                "-CA",
-                &root_pem,
-                "-CAkey",
-                &root_key,
-                "-extfile",
-                &ext,
-                "-extensions",
-                "v3",
-                "-out",
-                &cert,
-            ];
-            if pss {
-                args.extend([
-                    "-sigopt",
-                    "rsa_padding_mode:pss",
-                    "-sigopt",
-                    "rsa_pss_saltlen:digest",
-                ]);
-            }
-            openssl(d, &args);
-        }
-    }
-}
-
-/// An OpenSSL RSA PKI in `d`: root (RSA-3072, SHA-384), signer (RSA-2048,
-/// certificate signed with RSASSA-PSS) and TSA (RSA-2048), the root's CRL,
-/// and `bundle/` with the root and CRL.
-fn openssl_rsa_pki(d: &Path) {
-    let v3 = |lines: &str| {
-        format!("[req]\ndistinguished_name = dn\n[dn]\n[v3]\nsubjectKeyIdentifier = hash\n{lines}")
-    };
-    rsa_certificate(
-        d,
-        "root",
-        "3072",
-        None,
-        &v3("basicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n"),
-        false,
-    );
-    rsa_certificate(
-        d,
-        "signer",
-        "2048",
-        Some("root"),
-        &v3(
-            "basicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature,nonRepudiation\n\
-             authorityKeyIdentifier = keyid\n",
-        ),
-        true,
-    );
-    rsa_certificate(
-        d,
-        "tsa",
-        "2048",
-        Some("root"),
-        &v3(
-            "basicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature,nonRepudiation\n\
-             extendedKeyUsage = critical,timeStamping\nauthorityKeyIdentifier = keyid\n",
-        ),
-        false,
-    );
-    std::fs::write(
-        d.join("ca.cnf"),
-        "[ca]\ndefault_ca = c\n[c]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
-         default_md = sha256\ndefault_crl_days = 30\n",
-    )
-    .unwrap();
-    std::fs::write(d.join("index.txt"), "").unwrap();
-    std::fs::write(d.join("crlnumber"), "01\n").unwrap();
-    openssl(
-        d,
-        &[
-            "ca",
-            "-config",
-            "ca.cnf",
-            "-gencrl",
-            "-keyfile",
-            "root.key",
-            "-cert",
-            "root.pem",
-            "-out",
-            "root.crl.pem",
-        ],
-    );
-    std::fs::create_dir_all(d.join("bundle/crl")).unwrap();
-    std::fs::copy(d.join("root.pem"), d.join("bundle/root.pem")).unwrap();
-    openssl(
-        d,
-        &[
-            "crl",
-            "-in",
-            "root.crl.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "bundle/crl/root.crl",
-        ],
-    );
-    // The TSA's configuration (openssl-ts(1)): SHA-256, ESS v1 with SHA-1 as
-    // OpenSSL writes by default.
-    std::fs::write(
-        d.join("tsa.cnf"),
-        "[tsa]\ndefault_tsa = t\n[t]\nserial = tsaserial\ncrypto_device = builtin\n\
-         signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256, sha384, sha512\n\
-         accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\n\
-         ess_cert_id_alg = sha1\ncerts = root.pem\n",
-    )
-    .unwrap();
-    std::fs::write(d.join("tsaserial"), "01\n").unwrap();
-}
-
-/// OpenSSL's `ts -reply` as govseal's [`TimeStamper`].
-struct OpensslTsa {
-    dir: PathBuf,
-    count: AtomicUsize,
-}
-
-impl TimeStamper for OpensslTsa {
-    fn timestamp(&self, sha256_digest: &[u8; 32]) -> Result<Vec<u8>, String> {
-        let n = self.count.fetch_add(1, Ordering::SeqCst);
-        let (query, token) = (format!("q{n}.tsq"), format!("t{n}.der"));
-        openssl(
-            &self.dir,
-            &[
-                "ts",
-                "-query",
-                "-digest",
-                &hex::encode(sha256_digest),
-                "-sha256",
-                "-cert",
-                "-no_nonce",
-                "-out",
-                &query,
-            ],
-        );
-        openssl(
-            &self.dir,
-            &[
-                "ts",
-                "-reply",
-                "-queryfile",
-                &query,
-                "-signer",
-                "tsa.pem",
-                "-inkey",
-                "tsa.key",
-                "-config",
-                "tsa.cnf",
-                "-token_out",
-                "-out",
-                &token,
-            ],
-        );
-        std::fs::read(self.dir.join(token)).map_err(|e| e.to_string())
-    }
-}
 
 fn findings(report: &Report, i: usize) -> String {
     report.signatures[i].findings.join("\n")
@@ -369,4 +138,129 @@ fn a_pyhanko_rsa_signature_under_an_openssl_rsa_root_validates() {
     assert_passed(&report);
     assert_eq!(report.signatures.len(), 2);
     assert_openssl_token(&pdf, 1, &d.join("tsa.pem"));
+}
+
+#[test]
+fn pyhanko_b_t_and_a_pyhanko_document_time_stamp_from_an_openssl_rsa_tsa_validate() {
+    let test = "pyhanko_b_t_and_a_pyhanko_document_time_stamp_from_an_openssl_rsa_tsa_validate";
+    if !available(test, &["openssl", "pyhanko"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl_rsa_pki(d);
+    let url = http_tsa(d);
+    std::fs::write(d.join("plain.pdf"), plain_pdf("PAdES B-T by pyHanko")).unwrap();
+    run(Command::new("pyhanko").current_dir(d).args([
+        "sign",
+        "addsig",
+        "--use-pades",
+        "--timestamp-url",
+        &url,
+        "--field",
+        "1/100,600,250,750/RsaSignature",
+        "pemder",
+        "--no-pass",
+        "--key",
+        "signer.key",
+        "--cert",
+        "signer.pem",
+        "plain.pdf",
+        "b-t.pdf",
+    ]));
+    run(Command::new("pyhanko").current_dir(d).args([
+        "sign",
+        "timestamp",
+        "--trust-replace",
+        "--trust",
+        "root.pem",
+        "--timestamp-url",
+        &url,
+        "b-t.pdf",
+        "stamped.pdf",
+    ]));
+    let pdf = std::fs::read(d.join("stamped.pdf")).unwrap();
+    let bundle = TrustStore::load(&d.join("bundle")).unwrap();
+    let at = OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    let report = verify_pdf(&pdf, &bundle, at);
+    assert_passed(&report);
+    assert_eq!(report.signatures.len(), 2, "{}", report.summary());
+    assert_eq!(
+        report.signatures[0].sub_filter.as_deref(),
+        Some("ETSI.CAdES.detached")
+    );
+    assert!(
+        report.signatures[0]
+            .timestamp
+            .as_ref()
+            .is_some_and(|t| t.valid),
+        "{}",
+        findings(&report, 0)
+    );
+    assert_eq!(report.signatures[1].kind, "document-timestamp");
+    assert_openssl_token(&pdf, 1, &d.join("tsa.pem"));
+}
+
+#[test]
+fn a_pyhanko_pss_signature_with_the_largest_salt_is_indeterminate_not_forged() {
+    let test = "a_pyhanko_pss_signature_with_the_largest_salt_is_indeterminate_not_forged";
+    if !available(test, &["openssl", "pyhanko"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl_rsa_pki(d);
+    std::fs::write(d.join("plain.pdf"), plain_pdf("RSASSA-PSS by pyHanko")).unwrap();
+    run(Command::new("pyhanko").current_dir(d).args([
+        "sign",
+        "addsig",
+        "--prefer-pss",
+        "--field",
+        "RsaSignature",
+        "pemder",
+        "--no-pass",
+        "--key",
+        "signer.key",
+        "--cert",
+        "signer.pem",
+        "plain.pdf",
+        "signed.pdf",
+    ]));
+    let pdf = std::fs::read(d.join("signed.pdf")).unwrap();
+    let bundle = TrustStore::load(&d.join("bundle")).unwrap();
+    let report = verify_pdf(&pdf, &bundle, OffsetDateTime::now_utc());
+    assert_eq!(
+        (
+            report.signatures[0].indication,
+            report.signatures[0].sub_indication
+        ),
+        (
+            Indication::Indeterminate,
+            Some(SubIndication::CryptoConstraintsFailure)
+        ),
+        "{}",
+        report.summary()
+    );
+    assert!(
+        findings(&report, 0).contains("1.2.840.113549.1.1.10")
+            && findings(&report, 0).contains("salt of 222 octets"),
+        "{}",
+        findings(&report, 0)
+    );
+
+    // pyHanko itself calls the signature intact: govseal makes no claim of forgery.
+    let out = Command::new("pyhanko")
+        .current_dir(d)
+        .args([
+            "sign",
+            "validate",
+            "--trust-replace",
+            "--trust",
+            "root.pem",
+            "signed.pdf",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("INTACT"), "{text}");
 }

@@ -7,6 +7,7 @@ pub mod attacks;
 pub mod foreign_cms;
 pub mod interop;
 pub mod licenses;
+pub mod openssl_rsa;
 pub mod rcgen_pki;
 pub mod rsa_pki;
 pub mod stamping;
