@@ -105,6 +105,17 @@ fn store_without_roots() -> govseal::verify::TrustStore {
     govseal::verify::TrustStore::from_parts(Vec::new(), Vec::new(), Vec::new())
 }
 
+/// `pdf` with the first signature's CMS replaced by `cms` of the same length
+/// (it sits in `/Contents` as upper-case hex).
+fn with_cms(pdf: &[u8], cms: &[u8]) -> Vec<u8> {
+    let old = govseal::pdf::signatures(pdf).unwrap()[0].contents.clone();
+    assert_eq!(old.len(), cms.len());
+    let at = find(pdf, hex::encode_upper(&old).as_bytes());
+    let mut out = pdf.to_vec();
+    out[at..at + 2 * cms.len()].copy_from_slice(hex::encode_upper(cms).as_bytes());
+    out
+}
+
 #[test]
 fn a_tampered_rsa_signature_is_total_failed_sig_crypto_failure() {
     let pki = RsaPki::new();
@@ -115,13 +126,7 @@ fn a_tampered_rsa_signature_is_total_failed_sig_crypto_failure() {
     );
     let signature = govseal::pdf::signatures(&pdf).unwrap()[0].contents.clone();
     let value = govseal::cms::signature_value(&signature).unwrap();
-    let altered_cms = flip_last_of(&signature, &value);
-    // The CMS sits in /Contents as upper-case hex.
-    let hex_old = hex::encode_upper(&signature);
-    let hex_new = hex::encode_upper(&altered_cms);
-    let at = find(&pdf, hex_old.as_bytes());
-    let mut altered = pdf.clone();
-    altered[at..at + hex_new.len()].copy_from_slice(hex_new.as_bytes());
+    let altered = with_cms(&pdf, &flip_last_of(&signature, &value));
 
     let report = verify_pdf(&altered, &pki.trust_store(None), OffsetDateTime::now_utc());
     assert_eq!(
@@ -163,6 +168,45 @@ fn an_unsupported_signature_algorithm_is_indeterminate_crypto_constraints_failur
             "CRYPTO_CONSTRAINTS_FAILURE"
         );
     }
+}
+
+#[test]
+fn an_unsupported_digest_algorithm_is_indeterminate_crypto_constraints_failure() {
+    // SHA-224 in place of SHA-256 in digestAlgorithms and the SignerInfo:
+    // the OIDs differ in their last octet only, so the DER stays valid.
+    let pki = RsaPki::new();
+    let pdf = sign_pdf(
+        &plain_pdf("SHA-224"),
+        &pki.signing(Scheme::Pkcs1, Sha256),
+        None,
+    );
+    let cms = govseal::pdf::signatures(&pdf).unwrap()[0].contents.clone();
+    let sha256 = [6, 9, 0x60, 0x86, 0x48, 1, 0x65, 3, 4, 2, 1];
+    let mut sha224 = cms.clone();
+    let mut replaced = 0;
+    let mut at = 0;
+    while let Some(i) = sha224[at..].windows(sha256.len()).position(|w| w == sha256) {
+        at += i + sha256.len();
+        sha224[at - 1] = 4;
+        replaced += 1;
+    }
+    assert_eq!(replaced, 2, "digestAlgorithms and the SignerInfo");
+    let report = verify_pdf(
+        &with_cms(&pdf, &sha224),
+        &pki.trust_store(None),
+        OffsetDateTime::now_utc(),
+    );
+    assert_eq!(
+        sig(&report, 0),
+        (Indeterminate, Some(SubIndication::CryptoConstraintsFailure)),
+        "{}",
+        report.summary()
+    );
+    assert!(
+        findings(&report, 0).contains("2.16.840.1.101.3.4.2.4"),
+        "{}",
+        findings(&report, 0)
+    );
 }
 
 #[test]
