@@ -239,7 +239,7 @@ impl ParsedSignedData {
 
     /// Checks the signature over [`Self::signed_attributes`] with the public
     /// key of `certificate_der` (RFC 5652 §5.6), with ECDSA, RSASSA-PKCS1-v1_5
-    /// (RFC 8017 §8.2) or RSASSA-PSS (RFC 8017 §8.1) as [`super::algorithm`]
+    /// (RFC 8017 §8.2) or RSASSA-PSS (RFC 8017 §8.1) as the `algorithm` module
     /// chooses; [`CmsError::UnsupportedAlgorithm`] when none applies. Does
     /// not check the message digest, the certificate's validity or its chain.
     pub fn verify_signature(&self, certificate_der: &[u8]) -> Result<(), CmsError> {
