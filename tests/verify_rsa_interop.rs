@@ -8,8 +8,8 @@
 //! pyHanko's RSASSA-PSS (`--prefer-pss`) uses the largest salt (222 octets
 //! for RSA-2048 with SHA-256), which ring cannot verify: govseal says
 //! INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE and names the salt, where
-//! pyHanko says INTACT. Skipped visibly when a tool is missing (see
-//! `common::interop`).
+//! pyHanko says INTACT; a pyHanko DSA signature is INDETERMINATE too.
+//! Skipped visibly when a tool is missing (see `common::interop`).
 
 use crate::common;
 
@@ -18,7 +18,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::interop::available;
-use common::openssl_rsa::{OpensslTsa, http_tsa, openssl_rsa_pki, run};
+use common::openssl_rsa::{OpensslTsa, http_tsa, openssl, openssl_rsa_pki, run};
 use common::rcgen_pki::TestPki;
 use common::stamping::plain_pdf;
 use govseal::cms::{EssAttribute, oid};
@@ -263,4 +263,86 @@ fn a_pyhanko_pss_signature_with_the_largest_salt_is_indeterminate_not_forged() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("INTACT"), "{text}");
+}
+
+#[test]
+fn a_pyhanko_dsa_signature_is_indeterminate_not_forged() {
+    let test = "a_pyhanko_dsa_signature_is_indeterminate_not_forged";
+    if !available(test, &["openssl", "pyhanko"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DSA",
+            "-pkeyopt",
+            "dsa_paramgen_bits:2048",
+            "-out",
+            "dsa.params",
+        ],
+    );
+    openssl(
+        d,
+        &["genpkey", "-paramfile", "dsa.params", "-out", "dsa.key"],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "dsa.key",
+            "-subj",
+            "/CN=DSA signer",
+            "-days",
+            "2",
+            "-sha256",
+            "-out",
+            "dsa.pem",
+        ],
+    );
+    std::fs::write(d.join("plain.pdf"), plain_pdf("DSA by pyHanko")).unwrap();
+    run(Command::new("pyhanko").current_dir(d).args([
+        "sign",
+        "addsig",
+        "--field",
+        "DsaSignature",
+        "pemder",
+        "--no-pass",
+        "--key",
+        "dsa.key",
+        "--cert",
+        "dsa.pem",
+        "plain.pdf",
+        "signed.pdf",
+    ]));
+    let pdf = std::fs::read(d.join("signed.pdf")).unwrap();
+    let pem = std::fs::read_to_string(d.join("dsa.pem")).unwrap();
+    let root = pem::parse(pem).unwrap().into_contents();
+    let store = TrustStore::from_parts(vec![root], Vec::new(), Vec::new());
+    let report = verify_pdf(&pdf, &store, OffsetDateTime::now_utc());
+    assert_eq!(
+        (
+            report.signatures[0].indication,
+            report.signatures[0].sub_indication
+        ),
+        (
+            Indication::Indeterminate,
+            Some(SubIndication::CryptoConstraintsFailure)
+        ),
+        "{}",
+        report.summary()
+    );
+    // dsa-with-sha256 by a key of type id-dsa: both named.
+    let found = findings(&report, 0);
+    assert!(
+        found.contains("2.16.840.1.101.3.4.3.2") && found.contains("1.2.840.10040.4.1"),
+        "{found}"
+    );
 }
