@@ -25,3 +25,6 @@ mod verify;
 mod verify_cases;
 mod verify_changes;
 mod verify_general;
+mod verify_rsa;
+mod verify_rsa_interop;
+mod verify_rsa_pdf;

@@ -1,6 +1,7 @@
 //! The signed attributes of a govseal `SignerInfo` (RFC 5652 §5.3, §11) and
-//! the ESS signing-certificate-v2 attribute (RFC 5035 §3), which the `cms`
-//! crate does not provide.
+//! the ESS signing-certificate attributes, v2 (RFC 5035 §3) and v1
+//! (RFC 2634 §5.4, still written in RFC 3161 tokens), which the `cms` crate
+//! does not provide.
 
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Sequence};
@@ -50,6 +51,40 @@ pub struct EssCertIdV2 {
     #[asn1(optional = "true")]
     pub hash_algorithm: Option<AlgorithmIdentifierOwned>,
     /// The hash of the whole certificate DER.
+    pub cert_hash: OctetString,
+    /// Issuer and serial number of the certificate.
+    #[asn1(optional = "true")]
+    pub issuer_serial: Option<IssuerSerial>,
+}
+
+/// `SigningCertificate` (RFC 2634 §5.4), read but never written by govseal.
+///
+/// ```text
+/// SigningCertificate ::=  SEQUENCE {
+///     certs        SEQUENCE OF ESSCertID,
+///     policies     SEQUENCE OF PolicyInformation OPTIONAL
+/// }
+/// ```
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct SigningCertificate {
+    /// The signer's certificate first, optionally others after it.
+    pub certs: Vec<EssCertId>,
+    /// Policies the certificates must satisfy.
+    #[asn1(optional = "true")]
+    pub policies: Option<Vec<PolicyInformation>>,
+}
+
+/// `ESSCertID` (RFC 2634 §5.4.1).
+///
+/// ```text
+/// ESSCertID ::=  SEQUENCE {
+///      certHash                 Hash,   -- SHA-1 hash of entire certificate
+///      issuerSerial             IssuerSerial OPTIONAL
+/// }
+/// ```
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct EssCertId {
+    /// The SHA-1 hash of the whole certificate DER.
     pub cert_hash: OctetString,
     /// Issuer and serial number of the certificate.
     #[asn1(optional = "true")]

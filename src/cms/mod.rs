@@ -19,7 +19,15 @@
 //!
 //! The same builder makes the RFC 3161 time-stamp tokens of
 //! [`crate::timestamp`], which encapsulate a `TSTInfo` instead of nothing.
+//!
+//! Reading ([`parse`], [`ParsedSignedData::verify_signature`]) accepts more
+//! than govseal writes, as a verifier of other signers must: RSA signers
+//! with RSASSA-PKCS1-v1_5 or RSASSA-PSS (RFC 8017 §8.2 / §8.1, RFC 4055,
+//! RFC 5754 §3.2), ECDSA with either SHA-2 hash on either curve, and the
+//! ESS signing-certificate v1 (RFC 2634 §5.4) beside v2; `algorithm` says
+//! exactly which, and anything else is [`CmsError::UnsupportedAlgorithm`].
 
+mod algorithm;
 mod attributes;
 mod parse;
 mod signed_data;
@@ -31,8 +39,11 @@ mod tests;
 
 use const_oid::ObjectIdentifier;
 
-pub use attributes::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
-pub use parse::{CertificateHash, ParsedSignedData, SignerId, parse};
+pub use algorithm::RsassaPssParams;
+pub use attributes::{
+    EssCertId, EssCertIdV2, IssuerSerial, SigningCertificate, SigningCertificateV2,
+};
+pub use parse::{CertificateHash, EssAttribute, ParsedSignedData, SignerId, parse};
 pub use signed_data::{
     DetachedSignature, add_signature_timestamp, sign_detached, sign_detached_with, signature_value,
 };
@@ -53,6 +64,10 @@ pub mod oid {
         ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
     /// id-signingTime (RFC 5652 §11.3) — never written by govseal.
     pub const SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+    /// id-aa-signingCertificate (RFC 2634 §5.4), the ESS v1 attribute naming
+    /// the certificate by its SHA-1 hash, as RFC 3161 §2.4.2 tokens do.
+    pub const SIGNING_CERTIFICATE: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
     /// id-aa-signingCertificateV2 (RFC 5035 §3).
     pub const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
@@ -68,6 +83,35 @@ pub mod oid {
     /// ecdsa-with-SHA384 (RFC 5758 §3.2).
     pub const ECDSA_WITH_SHA384: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+    /// ecdsa-with-SHA512 (RFC 5758 §3.2); ring cannot verify it.
+    pub const ECDSA_WITH_SHA512: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
+    /// id-ecPublicKey (RFC 5480 §2.1.1).
+    pub const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+    /// secp256r1, NIST P-256 (RFC 5480 §2.1.1.1).
+    pub const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+    /// secp384r1, NIST P-384 (RFC 5480 §2.1.1.1).
+    pub const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+    /// rsaEncryption (RFC 8017 Appendix A.1): an RSA key, and as a CMS
+    /// signature algorithm PKCS#1 v1.5 with the digestAlgorithm's hash (RFC 3370 §3.2).
+    pub const RSA_ENCRYPTION: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+    /// id-mgf1 (RFC 8017 Appendix B.2.1, RFC 4055 §3.1).
+    pub const MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
+    /// id-RSASSA-PSS (RFC 4055 §3.1).
+    pub const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+    /// sha256WithRSAEncryption (RFC 4055 §5).
+    pub const SHA256_WITH_RSA: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+    /// sha384WithRSAEncryption (RFC 4055 §5).
+    pub const SHA384_WITH_RSA: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
+    /// sha512WithRSAEncryption (RFC 4055 §5).
+    pub const SHA512_WITH_RSA: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
+    /// id-sha1 (RFC 3370 §2.1): only to identify certificates in ESS v1
+    /// attributes (RFC 2634 §5.4), never to verify a signature.
+    pub const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
     /// id-sha256 (RFC 5754 §2.2).
     pub const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
     /// id-sha384 (RFC 5754 §2.3).
@@ -126,6 +170,19 @@ pub enum CmsError {
         algorithm: DigestAlgorithm,
         /// The length given.
         len: usize,
+    },
+    /// The signature algorithm, its parameters, a hash or the signer's key is
+    /// one this verifier cannot check: the signature is neither valid nor
+    /// proven forged (ETSI EN 319 102-1 §5.2.7, CRYPTO_CONSTRAINTS_FAILURE).
+    #[error(
+        "unsupported algorithm {}: {why}",
+        crate::cms::algorithm::describe(algorithm)
+    )]
+    UnsupportedAlgorithm {
+        /// The algorithm (signature, or hash) that cannot be verified.
+        algorithm: ObjectIdentifier,
+        /// What about it is not supported.
+        why: String,
     },
     /// The signature does not verify under the certificate's key.
     #[error("signature does not verify: {0}")]

@@ -1,6 +1,7 @@
 //! Reading a `SignedData` back into the facts a verifier checks
-//! (RFC 5652 §5.4 message digest and signature, RFC 5035 §5.4 signing
-//! certificate, RFC 3161 Appendix A signature time-stamp).
+//! (RFC 5652 §5.4 message digest and signature, with the algorithms of
+//! [`super::algorithm`]; the ESS signing certificate, v2 of RFC 5035 §3 or
+//! v1 of RFC 2634 §5.4; RFC 3161 Appendix A signature time-stamp).
 
 use cms::cert::CertificateChoices;
 use cms::signed_data::{SignedData, SignerIdentifier};
@@ -8,7 +9,8 @@ use der::asn1::OctetString;
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 
-use super::attributes::{SigningCertificateV2, single_value};
+use super::algorithm;
+use super::attributes::{SigningCertificate, SigningCertificateV2, single_value};
 use super::signed_data::decode_signed_data;
 use super::{CmsError, oid};
 use const_oid::ObjectIdentifier;
@@ -37,6 +39,15 @@ pub struct CertificateHash {
     pub hash: Vec<u8>,
 }
 
+/// Which ESS attribute names the signer's certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EssAttribute {
+    /// signing-certificate (RFC 2634 §5.4): a SHA-1 hash.
+    V1,
+    /// signing-certificate-v2 (RFC 5035 §3): a hash of any algorithm.
+    V2,
+}
+
 /// A parsed `SignedData` and its first signer, as a verifier needs them.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -54,6 +65,9 @@ pub struct ParsedSignedData {
     pub digest_algorithm: ObjectIdentifier,
     /// The signer's signature algorithm.
     pub signature_algorithm: ObjectIdentifier,
+    /// The DER of the signature algorithm's parameters, if present
+    /// (`RSASSA-PSS-params` for id-RSASSA-PSS, RFC 4055 §3.1).
+    pub signature_parameters: Option<Vec<u8>>,
     /// DER of the signed attributes as a SET (tag 0x31): the signed bytes.
     pub signed_attributes: Vec<u8>,
     /// The content-type attribute's value.
@@ -64,6 +78,9 @@ pub struct ParsedSignedData {
     pub has_signing_time: bool,
     /// The first ESSCertIDv2 of the signing-certificate-v2 attribute, if any.
     pub signing_certificate: Option<CertificateHash>,
+    /// The SHA-1 hash of the first ESSCertID of the signing-certificate (v1)
+    /// attribute, if any (RFC 2634 §5.4.1).
+    pub signing_certificate_v1: Option<Vec<u8>>,
     /// The signature value.
     pub signature: Vec<u8>,
     /// The first id-aa-timeStampToken unsigned attribute (a DER `ContentInfo`).
@@ -139,6 +156,19 @@ fn parse_signed_data(signed_data: &SignedData) -> Result<ParsedSignedData, CmsEr
             })
         }
     };
+    let signing_certificate_v1 = match single_value(attrs, oid::SIGNING_CERTIFICATE)? {
+        None => None,
+        Some(value) => {
+            let v1 = value
+                .decode_as::<SigningCertificate>()
+                .map_err(CmsError::malformed("signing-certificate"))?;
+            let first = v1
+                .certs
+                .first()
+                .ok_or(CmsError::Attribute(oid::SIGNING_CERTIFICATE))?;
+            Some(first.cert_hash.as_bytes().to_vec())
+        }
+    };
     let has_signing_time = attrs.iter().any(|a| a.oid == oid::SIGNING_TIME);
 
     let timestamp_token = info
@@ -165,11 +195,18 @@ fn parse_signed_data(signed_data: &SignedData) -> Result<ParsedSignedData, CmsEr
         signer,
         digest_algorithm: info.digest_alg.oid,
         signature_algorithm: info.signature_algorithm.oid,
+        signature_parameters: info
+            .signature_algorithm
+            .parameters
+            .as_ref()
+            .map(|p| p.to_der().map_err(encode("signature parameters")))
+            .transpose()?,
         signed_attributes: attrs.to_der().map_err(encode("signed attributes"))?,
         content_type_attribute,
         message_digest,
         has_signing_time,
         signing_certificate,
+        signing_certificate_v1,
         signature: info.signature.as_bytes().to_vec(),
         timestamp_token,
     })
@@ -201,25 +238,70 @@ impl ParsedSignedData {
     }
 
     /// Checks the signature over [`Self::signed_attributes`] with the public
-    /// key of `certificate_der` (RFC 5652 §5.6). Does not check the message
-    /// digest, the certificate's validity or its chain.
+    /// key of `certificate_der` (RFC 5652 §5.6), with ECDSA, RSASSA-PKCS1-v1_5
+    /// (RFC 8017 §8.2) or RSASSA-PSS (RFC 8017 §8.1) as the `algorithm` module
+    /// chooses; [`CmsError::UnsupportedAlgorithm`] when none applies. Does
+    /// not check the message digest, the certificate's validity or its chain.
     pub fn verify_signature(&self, certificate_der: &[u8]) -> Result<(), CmsError> {
-        use ring::signature::{ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1, UnparsedPublicKey};
         let cert =
             Certificate::from_der(certificate_der).map_err(CmsError::malformed("certificate"))?;
-        let key = cert
-            .tbs_certificate()
-            .subject_public_key_info()
-            .subject_public_key
-            .as_bytes()
-            .ok_or(CmsError::BadSignature("public key is not whole octets"))?;
-        let algorithm = match self.signature_algorithm {
-            oid::ECDSA_WITH_SHA256 => &ECDSA_P256_SHA256_ASN1,
-            oid::ECDSA_WITH_SHA384 => &ECDSA_P384_SHA384_ASN1,
-            _ => return Err(CmsError::BadSignature("unsupported signature algorithm")),
-        };
-        UnparsedPublicKey::new(algorithm, key)
+        let parameters = self
+            .signature_parameters
+            .as_deref()
+            .map(der::Any::from_der)
+            .transpose()
+            .map_err(CmsError::malformed("signature algorithm parameters"))?;
+        let verifier = algorithm::verifier(
+            self.signature_algorithm,
+            parameters.as_ref(),
+            self.digest_algorithm,
+            &cert,
+        )?;
+        ring::signature::UnparsedPublicKey::new(verifier.algorithm, verifier.public_key)
             .verify(&self.signed_attributes, &self.signature)
-            .map_err(|_| CmsError::BadSignature("ECDSA verification failed"))
+            .map_err(|_| CmsError::BadSignature("the signature value does not verify"))
+    }
+
+    /// Checks that the ESS signing-certificate attributes present, v2
+    /// (RFC 5035 §3) and v1 (RFC 2634 §5.4), name `certificate_der` by its
+    /// hash, and returns which did: none if neither is present. An attribute
+    /// naming another certificate is [`CmsError::BadSignature`]; a hash this
+    /// verifier cannot compute is [`CmsError::UnsupportedAlgorithm`].
+    pub fn check_signing_certificate(
+        &self,
+        certificate_der: &[u8],
+    ) -> Result<Vec<EssAttribute>, CmsError> {
+        use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+        let mut named = Vec::new();
+        if let Some(v2) = &self.signing_certificate {
+            let hash = match v2.algorithm {
+                // Only identifies a certificate the signature also covers.
+                oid::SHA1 => digest(&SHA1_FOR_LEGACY_USE_ONLY, certificate_der)
+                    .as_ref()
+                    .to_vec(),
+                other => super::DigestAlgorithm::from_oid(&other)
+                    .ok_or_else(|| CmsError::UnsupportedAlgorithm {
+                        algorithm: other,
+                        why: "as the signing-certificate-v2 hash".into(),
+                    })?
+                    .digest(certificate_der),
+            };
+            if hash != v2.hash {
+                return Err(CmsError::BadSignature(
+                    "signing-certificate-v2 names another certificate",
+                ));
+            }
+            named.push(EssAttribute::V2);
+        }
+        if let Some(v1) = &self.signing_certificate_v1 {
+            // RFC 2634 §5.4.1: certHash is the SHA-1 hash of the whole certificate.
+            if digest(&SHA1_FOR_LEGACY_USE_ONLY, certificate_der).as_ref() != v1.as_slice() {
+                return Err(CmsError::BadSignature(
+                    "signing-certificate (ESS v1) names another certificate",
+                ));
+            }
+            named.push(EssAttribute::V1);
+        }
+        Ok(named)
     }
 }

@@ -1,6 +1,6 @@
 //! Reading a `TimeStampToken` (RFC 3161 §2.4.2) and checking its signature
-//! as §2.4.2 and RFC 5816 §2.2.1 ask (content type, message digest,
-//! signing-certificate-v2, ECDSA signature).
+//! as §2.4.2 and RFC 5816 §2.2.1 ask (content type, message digest, ESS
+//! signing-certificate v1 or v2, and the ECDSA or RSA signature).
 
 use der::Decode;
 use time::OffsetDateTime;
@@ -79,9 +79,12 @@ pub fn parse_token(token_der: &[u8]) -> Result<TimeStampTokenInfo, TimestampErro
 impl TimeStampTokenInfo {
     /// Checks that the token was signed by the key of `tsa_certificate_der`:
     /// the content-type attribute is id-ct-TSTInfo, the message digest is the
-    /// TSTInfo's, the signing-certificate-v2 hash names this certificate
-    /// (RFC 5816 §2.2.1), and the signature verifies. The certificate's chain,
-    /// validity at `gen_time` and EKU are the caller's to check.
+    /// TSTInfo's, an ESS signing-certificate attribute names this certificate
+    /// (v1 of RFC 2634 §5.4 as RFC 3161 §2.4.2 asks, or v2 as RFC 5816 §2.2.1
+    /// allows; every one present must), and the signature verifies (ECDSA,
+    /// RSASSA-PKCS1-v1_5 or RSASSA-PSS, also with plain `rsaEncryption` as
+    /// OpenSSL writes it). The certificate's chain, validity at `gen_time`
+    /// and EKU are the caller's to check.
     pub fn verify_signature(&self, tsa_certificate_der: &[u8]) -> Result<(), TimestampError> {
         let sd = &self.signed_data;
         if sd.content_type_attribute != cms::oid::TST_INFO {
@@ -92,16 +95,11 @@ impl TimeStampTokenInfo {
         if digest.digest(&self.tst_info) != sd.message_digest {
             return Err(CmsError::BadSignature("message digest does not match the TSTInfo").into());
         }
-        let named = sd
-            .signing_certificate
-            .as_ref()
-            .ok_or(CmsError::Attribute(cms::oid::SIGNING_CERTIFICATE_V2))?;
-        let cert_digest = DigestAlgorithm::from_oid(&named.algorithm)
-            .ok_or(TimestampError::UnsupportedHash(named.algorithm))?;
-        if cert_digest.digest(tsa_certificate_der) != named.hash {
-            return Err(
-                CmsError::BadSignature("signing-certificate-v2 names another certificate").into(),
-            );
+        if sd
+            .check_signing_certificate(tsa_certificate_der)?
+            .is_empty()
+        {
+            return Err(CmsError::Attribute(cms::oid::SIGNING_CERTIFICATE_V2).into());
         }
         Ok(sd.verify_signature(tsa_certificate_der)?)
     }

@@ -2,7 +2,9 @@
 //! rustls-webpki: a path from the certificate to a trust anchor, every
 //! certificate valid at the validation time, and revocation checked with CRLs
 //! (RFC 5280 §5) for every CA in the path (`RevocationCheckDepth::Chain`,
-//! unknown status denied, expired CRLs refused).
+//! unknown status denied, expired CRLs refused). Certificates and CRLs may be
+//! signed with ECDSA, Ed25519 or RSA (PKCS#1 v1.5 and RSASSA-PSS, RSA-2048 to
+//! 8192): the algorithms of [`SignatureMemo::webpki_algorithms`].
 //!
 //! A revocation that happened after the validation time does not count at
 //! that time: when the validation time is a proof of existence (a trusted

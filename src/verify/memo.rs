@@ -56,7 +56,11 @@ impl SignatureMemo {
         self.lock().len()
     }
 
-    /// rustls-webpki's algorithms, each consulting this memo first.
+    /// rustls-webpki's algorithms, each consulting this memo first: ECDSA
+    /// P-256/P-384 with SHA-256/384, Ed25519, RSA PKCS#1 v1.5 (RFC 8017 §8.2)
+    /// and RSASSA-PSS with an `rsaEncryption` key (RFC 4055 §3.1, §1.2), RSA
+    /// moduli of 2048 to 8192 bits (the RSA ones need webpki's `alloc`
+    /// feature, which `std` brings).
     pub(crate) fn webpki_algorithms(&self) -> Vec<MemoAlgorithm<'_>> {
         webpki::ALL_VERIFICATION_ALGS
             .iter()
@@ -177,6 +181,29 @@ mod tests {
                 p256.verify_signature(public, b"altered", signature.as_ref())
                     .is_err()
             );
+        }
+    }
+
+    #[test]
+    fn certificate_chains_may_be_signed_with_rsa() {
+        use webpki::ring as alg;
+        let memo = SignatureMemo::default();
+        let ids: Vec<_> = memo
+            .webpki_algorithms()
+            .iter()
+            .map(|a| (a.inner.public_key_alg_id(), a.inner.signature_alg_id()))
+            .collect();
+        let rsa: [&dyn SignatureVerificationAlgorithm; 6] = [
+            alg::RSA_PKCS1_2048_8192_SHA256,
+            alg::RSA_PKCS1_2048_8192_SHA384,
+            alg::RSA_PKCS1_2048_8192_SHA512,
+            alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+        ];
+        for wanted in rsa {
+            let id = (wanted.public_key_alg_id(), wanted.signature_alg_id());
+            assert!(ids.contains(&id), "{wanted:?} is missing");
         }
     }
 }

@@ -9,8 +9,11 @@
 //! 2. The digest of the two ranges equals the CMS message-digest
 //!    (RFC 5652 §11.2): otherwise HASH_FAILURE.
 //! 3. The CMS signature verifies with the signer's certificate (RFC 5652
-//!    §5.6) and signing-certificate-v2 names it (RFC 5035 §3, EN 319 142-1
-//!    §6.3): otherwise SIG_CRYPTO_FAILURE (FORMAT_FAILURE if absent).
+//!    §5.6; ECDSA, or RSA PKCS#1 v1.5 / PSS of RFC 8017 §8.2 / §8.1) and
+//!    signing-certificate-v2 names it (RFC 5035 §3, EN 319 142-1 §6.3):
+//!    otherwise SIG_CRYPTO_FAILURE (FORMAT_FAILURE if absent). An algorithm
+//!    the verifier cannot check is INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE
+//!    (EN 319 102-1 §5.2.7), never a forgery.
 //! 4. A signature time-stamp (id-aa-timeStampToken over the signature value)
 //!    is validated and its `genTime` is the proof of existence (EN 319 102-1
 //!    §5.6.2.4); the certificate chain is validated at that time, else at the
@@ -461,9 +464,9 @@ impl Context<'_> {
         }
         let Some(algorithm) = tokens::ring_digest(&cms.digest_algorithm) else {
             return out.fail(
-                TotalFailed,
-                SubIndication::FormatFailure,
-                format!("digest {} is not supported", cms.digest_algorithm),
+                Indeterminate,
+                SubIndication::CryptoConstraintsFailure,
+                format!("digest algorithm {} is not supported", cms.digest_algorithm),
             );
         };
         if self.ranges_digest(sig, algorithm) != cms.message_digest {
@@ -483,32 +486,40 @@ impl Context<'_> {
             );
         };
         report.signer = chain::signer_of(&cert);
-        if let Err(e) = cms.verify_signature(&cert) {
-            return out.fail(TotalFailed, SubIndication::SigCryptoFailure, e.to_string());
-        }
-        out.ok("the CMS signature verifies with the signer's certificate");
-        out.intact = true;
-        match &cms.signing_certificate {
-            Some(named) => {
-                let same = tokens::ring_digest(&named.algorithm)
-                    .is_some_and(|alg| ring::digest::digest(alg, &cert).as_ref() == named.hash);
-                if !same {
-                    return out.fail(
-                        TotalFailed,
-                        SubIndication::SigCryptoFailure,
-                        "signing-certificate-v2 names another certificate",
-                    );
-                }
-                out.ok("signing-certificate-v2 names the signer's certificate");
+        match cms.verify_signature(&cert) {
+            Err(e @ cms::CmsError::UnsupportedAlgorithm { .. }) => {
+                return out.fail(
+                    Indeterminate,
+                    SubIndication::CryptoConstraintsFailure,
+                    e.to_string(),
+                );
             }
-            None if cades => {
+            Err(e) => return out.fail(TotalFailed, SubIndication::SigCryptoFailure, e.to_string()),
+            Ok(()) => {
+                out.ok("the CMS signature verifies with the signer's certificate");
+                out.intact = true;
+            }
+        }
+        match cms.check_signing_certificate(&cert) {
+            Err(e @ cms::CmsError::UnsupportedAlgorithm { .. }) => {
+                return out.fail(
+                    Indeterminate,
+                    SubIndication::CryptoConstraintsFailure,
+                    e.to_string(),
+                );
+            }
+            Err(e) => return out.fail(TotalFailed, SubIndication::SigCryptoFailure, e.to_string()),
+            Ok(named) if !named.is_empty() => {
+                out.ok("the ESS signing-certificate attribute names the signer's certificate");
+            }
+            Ok(_) if cades => {
                 return out.fail(
                     TotalFailed,
                     SubIndication::FormatFailure,
                     "no signing-certificate-v2 attribute (EN 319 142-1 §6.3)",
                 );
             }
-            None => out.note("no signing-certificate attribute"),
+            Ok(_) => out.note("no signing-certificate attribute"),
         }
         let mut poe = None;
         if let Some(token) = &cms.timestamp_token {
@@ -528,9 +539,14 @@ impl Context<'_> {
                     "the time-stamp's genTime {} is after the validation time",
                     rfc3339(gen_time)
                 )),
-                // An untrusted TSA only costs the proof of existence (EN 319 102-1
-                // §5.6.2.4); a token that does not match or verify is tampering.
-                Err(e @ (TokenError::Chain(_) | TokenError::NoCertificate)) => out.note(format!(
+                // An untrusted TSA or one whose algorithm cannot be checked only
+                // costs the proof of existence (EN 319 102-1 §5.6.2.4); a token
+                // that does not match or verify is tampering.
+                Err(
+                    e @ (TokenError::Chain(_)
+                    | TokenError::NoCertificate
+                    | TokenError::Unsupported(_)),
+                ) => out.note(format!(
                     "signature time-stamp not used as proof of existence: {e}"
                 )),
                 Err(e) => out.fail(
@@ -568,6 +584,10 @@ impl Context<'_> {
                     TokenError::Crypto(_) => {
                         (Indication::TotalFailed, SubIndication::SigCryptoFailure)
                     }
+                    TokenError::Unsupported(_) => (
+                        Indication::Indeterminate,
+                        SubIndication::CryptoConstraintsFailure,
+                    ),
                     TokenError::NoCertificate => (
                         Indication::Indeterminate,
                         SubIndication::NoSigningCertificateFound,

@@ -86,6 +86,10 @@ pub enum SubIndication {
     /// INDETERMINATE: the signature breaks a constraint of the validation policy
     /// (here: the document was changed after signing in a way PAdES does not allow).
     SigConstraintsFailure,
+    /// INDETERMINATE: an algorithm (signature, hash, key type or size) is not
+    /// one this verifier can check (EN 319 102-1 §5.2.7): the signature is
+    /// neither confirmed nor proven forged.
+    CryptoConstraintsFailure,
     /// TOTAL-FAILED: the signature is not well formed (ByteRange, CMS, attributes).
     FormatFailure,
     /// INDETERMINATE: revocation data is missing or stale; try again with fresh data.
@@ -111,6 +115,7 @@ impl SubIndication {
             SubIndication::NoSigningCertificateFound => "NO_SIGNING_CERTIFICATE_FOUND",
             SubIndication::ChainConstraintsFailure => "CHAIN_CONSTRAINTS_FAILURE",
             SubIndication::SigConstraintsFailure => "SIG_CONSTRAINTS_FAILURE",
+            SubIndication::CryptoConstraintsFailure => "CRYPTO_CONSTRAINTS_FAILURE",
             SubIndication::FormatFailure => "FORMAT_FAILURE",
             SubIndication::TryLater => "TRY_LATER",
             SubIndication::SignedDataNotFound => "SIGNED_DATA_NOT_FOUND",
@@ -419,6 +424,7 @@ mod tests {
             SubIndication::HashFailure,
             SubIndication::RevokedNoPoe,
             SubIndication::TryLater,
+            SubIndication::CryptoConstraintsFailure,
         ] {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }

@@ -1,12 +1,14 @@
 //! Validating RFC 3161 time-stamp tokens (RFC 3161 §2.4.2; ETSI EN 319 102-1
 //! §5.4 time-stamp validation building block): the message imprint, the TSA's
-//! CMS signature with its signing-certificate-v2 (RFC 5816), and the TSA's
+//! CMS signature (ECDSA or RSA, [`crate::cms`]) with its ESS
+//! signing-certificate, v1 (RFC 2634 §5.4) or v2 (RFC 5816), and the TSA's
 //! chain validated at the token's own `genTime`.
 
 use time::OffsetDateTime;
 
 use super::chain::{self, ChainStatus, Purpose};
 use super::trust::TrustStore;
+use crate::cms::CmsError;
 use crate::timestamp::{self, TimeStampTokenInfo};
 
 /// Why a token is not valid.
@@ -20,6 +22,9 @@ pub(crate) enum TokenError {
     NoCertificate,
     /// The TSA signature does not verify.
     Crypto(String),
+    /// An algorithm of the token (imprint hash, digest, signature, key) is
+    /// one this verifier cannot check: no conclusion, not a forgery.
+    Unsupported(String),
     /// The TSA certificate does not validate at genTime.
     Chain(ChainStatus),
 }
@@ -31,6 +36,9 @@ impl std::fmt::Display for TokenError {
             TokenError::Hash => f.write_str("the time-stamp's message imprint does not match"),
             TokenError::NoCertificate => f.write_str("the TSA certificate is not available"),
             TokenError::Crypto(why) => write!(f, "the TSA signature does not verify: {why}"),
+            TokenError::Unsupported(why) => {
+                write!(f, "the time-stamp cannot be checked: {why}")
+            }
             TokenError::Chain(status) => write!(f, "the TSA certificate is not valid: {status:?}"),
         }
     }
@@ -69,8 +77,12 @@ pub(crate) fn validate(
     extra_crls: &[Vec<u8>],
     at: OffsetDateTime,
 ) -> Result<ValidToken, TokenError> {
-    let algorithm = ring_digest(&info.hash_algorithm)
-        .ok_or_else(|| TokenError::Format(format!("hash {} unsupported", info.hash_algorithm)))?;
+    let algorithm = ring_digest(&info.hash_algorithm).ok_or_else(|| {
+        TokenError::Unsupported(format!(
+            "unsupported imprint hash algorithm {}",
+            info.hash_algorithm
+        ))
+    })?;
     if imprint(algorithm) != info.hashed_message {
         return Err(TokenError::Hash);
     }
@@ -84,7 +96,13 @@ pub(crate) fn validate(
         .ok_or(TokenError::NoCertificate)?
         .to_vec();
     info.verify_signature(&tsa_certificate)
-        .map_err(|e| TokenError::Crypto(e.to_string()))?;
+        .map_err(|e| match e {
+            timestamp::TimestampError::UnsupportedHash(_)
+            | timestamp::TimestampError::Cms(CmsError::UnsupportedAlgorithm { .. }) => {
+                TokenError::Unsupported(e.to_string())
+            }
+            e => TokenError::Crypto(e.to_string()),
+        })?;
     let mut certs = info.certificates.clone();
     certs.extend(extra_certs.iter().cloned());
     let when = info.gen_time.min(at);

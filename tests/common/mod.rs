@@ -5,10 +5,13 @@
 
 pub mod attacks;
 pub mod costly;
+pub mod foreign_cms;
 pub mod interop;
 pub mod licenses;
+pub mod openssl_rsa;
 pub mod raw_sign;
 pub mod rcgen_pki;
+pub mod rsa_pki;
 pub mod stamping;
 
 use std::net::SocketAddr;
