@@ -12,6 +12,7 @@ mod license_trust;
 mod license_verify;
 mod license_versions;
 mod licenses;
+mod log_audit;
 mod logged;
 mod pdf_engine;
 mod photo;

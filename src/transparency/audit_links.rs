@@ -169,8 +169,10 @@ async fn check_link(db: &Database, link: &Link) -> Result<Result<u64, Finding>, 
         };
         let kind = entry.kind.as_str();
         if let Some(expected) = r.artefact {
-            let applies = link.table != "stamps" || kind == link.creation;
-            if applies && entry.artefact_sha256 != expected {
+            // Only the creation entry logs the row's artefact (stamped PDF,
+            // certificate DER, COSE record); a status change logs a digest
+            // of the change itself, so it is never compared with the row.
+            if kind == link.creation && entry.artefact_sha256 != expected {
                 return Ok(Err(finding(
                     index,
                     format!(
@@ -195,6 +197,7 @@ async fn check_link(db: &Database, link: &Link) -> Result<Result<u64, Finding>, 
         }
         matched += 1;
     }
+    // Rows after the last entry have no entry at all: the first is named.
     if let Some(row) = business.try_next().await? {
         let r = record(&row)?;
         if let Some(f) = finish(link, &r, &Seen::default()) {
