@@ -30,6 +30,7 @@
 mod algorithm;
 mod attributes;
 mod parse;
+mod pss;
 mod signed_data;
 
 #[cfg(test)]
