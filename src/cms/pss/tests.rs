@@ -214,3 +214,34 @@ fn mgf1_repeats_the_hash_with_a_counter() {
     assert_eq!(mask, expected[..97]);
     assert!(mgf1(Sha512, b"", 0).is_empty());
 }
+
+#[test]
+fn ring_signatures_with_the_hash_length_salt_verify_here_too() {
+    // The other implementation of the same scheme: what ring signs (a fresh
+    // random salt each time) verifies here, altered it does not.
+    use ring::signature::{RSA_PSS_SHA256, RSA_PSS_SHA384, RSA_PSS_SHA512, RsaKeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    for bits in [2048, 3072, 4096] {
+        let path = format!(
+            "{}/tests/data/rsa-{bits}.pk8.der",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let pair = RsaKeyPair::from_pkcs8(&std::fs::read(path).unwrap()).unwrap();
+        let key = key(bits);
+        for (hash, padding) in [
+            (Sha256, &RSA_PSS_SHA256),
+            (Sha384, &RSA_PSS_SHA384),
+            (Sha512, &RSA_PSS_SHA512),
+        ] {
+            for message in [&b""[..], b"x", &[0xa5; 1000]] {
+                let mut signature = vec![0; pair.public().modulus_len()];
+                pair.sign(padding, &rng, message, &mut signature).unwrap();
+                let salt = hash.output_len();
+                verify(&key, hash, salt, message, &signature)
+                    .unwrap_or_else(|e| panic!("RSA-{bits} {hash:?}: {e}"));
+                signature[bits / 16] ^= 0x40;
+                assert!(verify(&key, hash, salt, message, &signature).is_err());
+            }
+        }
+    }
+}
