@@ -201,3 +201,87 @@ fn unsupported_algorithms_are_named_and_not_called_forgeries() {
         }
     }
 }
+
+/// id-RSASSA-PSS for `hash` with MGF1 over `mgf`, a salt of `salt` octets
+/// and trailer field `trailer` (RFC 4055 §3.1).
+fn pss_algorithm(
+    hash: DigestAlgorithm,
+    mgf: DigestAlgorithm,
+    salt: u32,
+    trailer: Option<u32>,
+) -> AlgorithmIdentifierOwned {
+    let id = |h: DigestAlgorithm| AlgorithmIdentifierOwned {
+        oid: h.oid(),
+        parameters: Some(der::Any::null()),
+    };
+    let params = govseal::cms::RsassaPssParams {
+        hash_algorithm: Some(id(hash)),
+        mask_gen_algorithm: Some(AlgorithmIdentifierOwned {
+            oid: oid::MGF1,
+            parameters: Some(der::Any::encode_from(&id(mgf)).unwrap()),
+        }),
+        salt_length: Some(salt),
+        trailer_field: trailer,
+    };
+    AlgorithmIdentifierOwned {
+        oid: oid::RSASSA_PSS,
+        parameters: Some(der::Any::encode_from(&params).unwrap()),
+    }
+}
+
+#[test]
+fn pss_parameters_that_misstate_the_salt_or_padding_are_forgeries() {
+    // ring signs PSS with a salt as long as the hash; the parameters claim
+    // another salt, so the RSASSA-PSS module checks it, and refuses it.
+    let key = RsaKey::fixture(3072);
+    let cert = self_signed(&key, "RSA-3072");
+    for (made, hash, salt) in [
+        (Scheme::Pss, Sha256, 0),
+        (Scheme::Pss, Sha256, 31),
+        (Scheme::Pss, Sha256, 33),
+        (Scheme::Pss, Sha384, 334),
+        (Scheme::Pss, Sha512, 20),
+        (Scheme::Pss, Sha256, 100_000),
+        (Scheme::Pkcs1, Sha256, 222),
+    ] {
+        let case = format!("{made:?} {hash:?} named with a salt of {salt}");
+        let mut signing = key.signing(made, hash, &cert);
+        signing.algorithm = pss_algorithm(hash, hash, salt, None);
+        let parsed = govseal::cms::parse(&detached(&signing, b"data")).unwrap();
+        match parsed.verify_signature(&cert) {
+            Err(CmsError::BadSignature(why)) => assert!(why.contains("RFC 8017"), "{case}: {why}"),
+            other => panic!("{case}: {other:?}"),
+        }
+    }
+    // The salt it was made with still verifies, through ring.
+    let mut signing = key.signing(Scheme::Pss, Sha384, &cert);
+    signing.algorithm = pss_algorithm(Sha384, Sha384, 48, Some(1));
+    let parsed = govseal::cms::parse(&detached(&signing, b"data")).unwrap();
+    parsed.verify_signature(&cert).unwrap();
+}
+
+#[test]
+fn pss_with_another_mgf1_hash_or_trailer_field_is_unsupported() {
+    let key = RsaKey::fixture(2048);
+    let cert = self_signed(&key, "RSA-2048");
+    for (algorithm, why) in [
+        (pss_algorithm(Sha256, Sha384, 222, None), "MGF1"),
+        (pss_algorithm(Sha512, Sha256, 32, None), "MGF1"),
+        (pss_algorithm(Sha256, Sha256, 222, Some(2)), "trailer"),
+        (pss_algorithm(Sha256, Sha256, 32, Some(2)), "trailer"),
+    ] {
+        let mut signing = key.signing(Scheme::Pss, Sha256, &cert);
+        signing.algorithm = algorithm;
+        let parsed = govseal::cms::parse(&detached(&signing, b"data")).unwrap();
+        match parsed.verify_signature(&cert) {
+            Err(e @ CmsError::UnsupportedAlgorithm { .. }) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains("1.2.840.113549.1.1.10") && text.contains(why),
+                    "{text}"
+                );
+            }
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+}

@@ -345,3 +345,44 @@ fn a_time_stamp_with_an_unsupported_algorithm_is_not_a_forgery() {
     );
     assert!(!report.signatures[0].timestamp.as_ref().unwrap().valid);
 }
+
+#[test]
+fn pss_naming_another_mgf1_hash_or_trailer_field_is_indeterminate() {
+    // RFC 4055 §3.1 parameters this verifier does not check: MGF1 over
+    // another hash than the message's, or a trailer field other than 1.
+    let pki = RsaPki::new();
+    let store = pki.trust_store(None);
+    let id = |h: DigestAlgorithm| spki::AlgorithmIdentifierOwned {
+        oid: h.oid(),
+        parameters: Some(der::Any::null()),
+    };
+    for (mgf, trailer, named) in [(Sha512, None, "MGF1"), (Sha256, Some(2), "trailer")] {
+        let params = govseal::cms::RsassaPssParams {
+            hash_algorithm: Some(id(Sha256)),
+            mask_gen_algorithm: Some(spki::AlgorithmIdentifierOwned {
+                oid: oid::MGF1,
+                parameters: Some(der::Any::encode_from(&id(mgf)).unwrap()),
+            }),
+            salt_length: Some(222),
+            trailer_field: trailer,
+        };
+        let mut signing = pki.signing(Scheme::Pss, Sha256);
+        signing.algorithm = spki::AlgorithmIdentifierOwned {
+            oid: oid::RSASSA_PSS,
+            parameters: Some(der::Any::encode_from(&params).unwrap()),
+        };
+        let pdf = sign_pdf(&plain_pdf(named), &signing, None);
+        let report = verify_pdf(&pdf, &store, OffsetDateTime::now_utc());
+        assert_eq!(
+            sig(&report, 0),
+            (Indeterminate, Some(SubIndication::CryptoConstraintsFailure)),
+            "{named}: {}",
+            report.summary()
+        );
+        let found = findings(&report, 0);
+        assert!(
+            found.contains("1.2.840.113549.1.1.10") && found.contains(named),
+            "{found}"
+        );
+    }
+}

@@ -10,10 +10,13 @@
 //!   `rsaEncryption`, whose hash is then the `digestAlgorithm` (RFC 3370
 //!   §3.2), as OpenSSL and pyHanko write in time-stamp tokens.
 //! - RSASSA-PSS (RFC 8017 §8.1) as `id-RSASSA-PSS` with `RSASSA-PSS-params`
-//!   (RFC 4055 §3.1): ring verifies SHA-256, SHA-384 or SHA-512 with MGF1
-//!   over the same hash, a salt as long as the hash and trailer field 1
-//!   (the profile RFC 4055 §3.3 recommends); other parameters are refused.
-//! - RSA moduli of 2048 to 8192 bits.
+//!   (RFC 4055 §3.1): SHA-256, SHA-384 or SHA-512 with MGF1 over the same
+//!   hash, trailer field 1 and the salt length the parameters state. ring
+//!   verifies a salt as long as the hash (the profile RFC 4055 §3.3
+//!   recommends); any other salt, such as the largest one OpenSSL and
+//!   pyHanko use, goes to [`super::pss`]. Other parameters are refused.
+//! - RSA moduli of 2048 to 8192 bits, and odd public exponents from 3 to
+//!   2^33 - 1 (what ring accepts; RFC 8017 §3.1).
 //!
 //! Anything else is [`CmsError::UnsupportedAlgorithm`], naming the
 //! algorithm: the verifier cannot judge such a signature, which is not the
@@ -27,6 +30,7 @@ use ring::signature::{self, VerificationAlgorithm};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 
+use super::pss::{self, RsaPublicKey as PssKey};
 use super::{CmsError, DigestAlgorithm, oid};
 
 /// `RSASSA-PSS-params` (RFC 4055 §3.1; the module uses EXPLICIT tags).
@@ -54,27 +58,72 @@ pub struct RsassaPssParams {
     pub trailer_field: Option<u32>,
 }
 
-/// `RSAPublicKey` (RFC 8017 Appendix A.1.1), for the modulus length.
+/// `RSAPublicKey` (RFC 8017 Appendix A.1.1).
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-struct RsaPublicKey {
-    modulus: Uint,
-    public_exponent: Uint,
+pub(super) struct RsaPublicKey {
+    pub(super) modulus: Uint,
+    pub(super) public_exponent: Uint,
 }
 
 /// The signer's key as its certificate describes it (RFC 5280 §4.1.2.7).
 enum Key {
     /// `rsaEncryption` (RFC 8017 Appendix A.1), or `id-RSASSA-PSS` (RFC 4055
-    /// §1.2), which may only verify PSS signatures; the modulus length in bits.
-    Rsa { bits: usize, pss_only: bool },
+    /// §1.2), which may only verify PSS signatures; the modulus length in
+    /// bits, and the modulus and public exponent (big-endian, no leading
+    /// zeros).
+    Rsa {
+        bits: usize,
+        pss_only: bool,
+        modulus: Vec<u8>,
+        exponent: Vec<u8>,
+    },
     /// `id-ecPublicKey` on a named curve (RFC 5480 §2.1.1).
     Ec(ObjectIdentifier),
 }
 
-/// A ring algorithm and the key bytes it takes: the `RSAPublicKey` DER for
-/// RSA, the uncompressed point for ECDSA.
-pub(crate) struct Verifier<'a> {
-    pub algorithm: &'static dyn VerificationAlgorithm,
-    pub public_key: &'a [u8],
+/// How a signature is checked.
+pub(crate) enum Verifier<'a> {
+    /// A ring algorithm and the key bytes it takes: the `RSAPublicKey` DER
+    /// for RSA, the uncompressed point for ECDSA.
+    Ring {
+        algorithm: &'static dyn VerificationAlgorithm,
+        public_key: &'a [u8],
+    },
+    /// RSASSA-PSS with a salt ring does not verify (not the hash length):
+    /// [`pss::verify`] with MGF1 over `hash` and trailer field 1.
+    Pss {
+        key: PssKey,
+        hash: DigestAlgorithm,
+        salt_len: usize,
+    },
+}
+
+impl Verifier<'_> {
+    /// Checks `signature` over `message`; [`CmsError::BadSignature`] if it
+    /// does not verify.
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), CmsError> {
+        match self {
+            Verifier::Ring {
+                algorithm,
+                public_key,
+            } => signature::UnparsedPublicKey::new(*algorithm, public_key)
+                .verify(message, signature)
+                .map_err(|_| CmsError::BadSignature("the signature value does not verify")),
+            Verifier::Pss {
+                key,
+                hash,
+                salt_len,
+            } => pss::verify(key, *hash, *salt_len, message, signature)
+                .map_err(CmsError::BadSignature),
+        }
+    }
+}
+
+/// An RSA verification: ring's algorithm, or RSASSA-PSS with a salt of
+/// another length than the hash (for [`pss::verify`]).
+enum RsaChoice {
+    Ring(&'static dyn VerificationAlgorithm),
+    Pss(DigestAlgorithm, usize),
 }
 
 /// The name of `oid` for messages: its dotted form and, if known, its name.
@@ -109,20 +158,56 @@ pub(crate) fn verifier<'a>(
     let key = key_of(signature_algorithm, &spki.algorithm, public_key)?;
     let algorithm = match key {
         Key::Ec(curve) => ecdsa(signature_algorithm, curve)?,
-        Key::Rsa { bits, pss_only } => {
+        Key::Rsa {
+            bits,
+            pss_only,
+            modulus,
+            exponent,
+        } => {
             if !(2048..=8192).contains(&bits) {
                 return Err(unsupported(
                     signature_algorithm,
                     format!("an RSA key of {bits} bits (2048 to 8192 are verified)"),
                 ));
             }
-            rsa(signature_algorithm, parameters, digest_algorithm, pss_only)?
+            check_exponent(signature_algorithm, &exponent)?;
+            match rsa(signature_algorithm, parameters, digest_algorithm, pss_only)? {
+                RsaChoice::Ring(algorithm) => algorithm,
+                RsaChoice::Pss(hash, salt_len) => {
+                    return Ok(Verifier::Pss {
+                        key: PssKey::new(&modulus, &exponent),
+                        hash,
+                        salt_len,
+                    });
+                }
+            }
         }
     };
-    Ok(Verifier {
+    Ok(Verifier::Ring {
         algorithm,
         public_key,
     })
+}
+
+/// The public exponent ring (and so this verifier) accepts: odd, from 3 to
+/// 2^33 - 1 (RFC 8017 §3.1 asks for an odd `e` of at least 3). Refusing
+/// others here keeps a key ring would reject from being taken for a forgery.
+fn check_exponent(signature_algorithm: ObjectIdentifier, exponent: &[u8]) -> Result<(), CmsError> {
+    let value = (exponent.len() <= 8).then(|| {
+        exponent
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    });
+    match value {
+        Some(e) if e >= 3 && e % 2 == 1 && e < 1 << 33 => Ok(()),
+        _ => Err(unsupported(
+            signature_algorithm,
+            format!(
+                "an RSA public exponent of 0x{} (odd, 3 to 2^33 - 1 are verified)",
+                hex::encode(exponent)
+            ),
+        )),
+    }
 }
 
 fn key_of(
@@ -146,6 +231,8 @@ fn key_of(
             Ok(Key::Rsa {
                 bits,
                 pss_only: key_algorithm.oid == oid::RSASSA_PSS,
+                modulus: modulus.to_vec(),
+                exponent: key.public_exponent.as_bytes().to_vec(),
             })
         }
         oid::EC_PUBLIC_KEY => {
@@ -196,15 +283,11 @@ fn rsa(
     parameters: Option<&Any>,
     digest_algorithm: ObjectIdentifier,
     pss_only: bool,
-) -> Result<&'static dyn VerificationAlgorithm, CmsError> {
+) -> Result<RsaChoice, CmsError> {
     use DigestAlgorithm::{Sha256, Sha384, Sha512};
     let pkcs1_hash = match signature_algorithm {
         oid::RSASSA_PSS => {
-            return Ok(match pss_hash(signature_algorithm, parameters)? {
-                Sha256 => &signature::RSA_PSS_2048_8192_SHA256,
-                Sha384 => &signature::RSA_PSS_2048_8192_SHA384,
-                Sha512 => &signature::RSA_PSS_2048_8192_SHA512,
-            });
+            return pss_choice(signature_algorithm, parameters);
         }
         _ if pss_only => {
             return Err(unsupported(
@@ -236,19 +319,38 @@ fn rsa(
             "parameters other than NULL (RFC 4055 §5)",
         ));
     }
-    Ok(match pkcs1_hash {
+    Ok(RsaChoice::Ring(match pkcs1_hash {
         Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
         Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
         Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-    })
+    }))
 }
 
-/// The hash of RSASSA-PSS parameters ring can verify: SHA-2, MGF1 with the
-/// same hash, salt length equal to the hash length, trailer field 1.
-fn pss_hash(
+/// How to verify RSASSA-PSS with these parameters: ring when the salt is as
+/// long as the hash, else [`pss::verify`] with the salt length stated.
+fn pss_choice(
     signature_algorithm: ObjectIdentifier,
     parameters: Option<&Any>,
-) -> Result<DigestAlgorithm, CmsError> {
+) -> Result<RsaChoice, CmsError> {
+    use DigestAlgorithm::{Sha256, Sha384, Sha512};
+    let (hash, salt_len) = pss_params(signature_algorithm, parameters)?;
+    if salt_len != hash.output_len() {
+        return Ok(RsaChoice::Pss(hash, salt_len));
+    }
+    Ok(RsaChoice::Ring(match hash {
+        Sha256 => &signature::RSA_PSS_2048_8192_SHA256,
+        Sha384 => &signature::RSA_PSS_2048_8192_SHA384,
+        Sha512 => &signature::RSA_PSS_2048_8192_SHA512,
+    }))
+}
+
+/// The hash and salt length of RSASSA-PSS parameters this verifier checks
+/// (RFC 4055 §3.1): SHA-2, MGF1 with the same hash, any salt length,
+/// trailer field 1.
+fn pss_params(
+    signature_algorithm: ObjectIdentifier,
+    parameters: Option<&Any>,
+) -> Result<(DigestAlgorithm, usize), CmsError> {
     let refuse = |why: String| unsupported(signature_algorithm, format!("RSASSA-PSS {why}"));
     let parameters = parameters
         .ok_or_else(|| refuse("without parameters (SHA-1 by default, RFC 4055 §3.1)".into()))?;
@@ -272,17 +374,15 @@ fn pss_hash(
             "whose mask generation is not MGF1 with {hash:?}"
         )));
     }
-    let salt = params.salt_length.unwrap_or(20);
-    if usize::try_from(salt).ok() != Some(hash.output_len()) {
-        return Err(refuse(format!(
-            "with a salt of {salt} octets ({hash:?} needs {})",
-            hash.output_len()
-        )));
-    }
     if params.trailer_field.unwrap_or(1) != 1 {
         return Err(refuse("with a trailer field other than 1".into()));
     }
-    Ok(hash)
+    // Whether the salt fits the modulus is RFC 8017 §9.1.2 step 3: a
+    // signature whose salt does not is invalid, not unsupported.
+    let salt = params.salt_length.unwrap_or(20);
+    let salt =
+        usize::try_from(salt).map_err(|_| refuse(format!("with a salt of {salt} octets")))?;
+    Ok((hash, salt))
 }
 
 /// A SHA-2 hash identifier, its parameters absent or NULL (RFC 4055 §2.1:
@@ -314,9 +414,18 @@ mod tests {
         }
     }
 
-    fn pss(params: &RsassaPssParams) -> Result<DigestAlgorithm, CmsError> {
+    fn pss(params: &RsassaPssParams) -> Result<(DigestAlgorithm, usize), CmsError> {
         let any = Any::from_der(&params.to_der().unwrap()).unwrap();
-        pss_hash(oid::RSASSA_PSS, Some(&any))
+        pss_params(oid::RSASSA_PSS, Some(&any))
+    }
+
+    /// What `rsa` chose, for comparing: ring's algorithm by its `Debug`, or
+    /// the hash and salt length of the PSS path.
+    fn chosen(choice: Result<RsaChoice, CmsError>) -> Result<String, CmsError> {
+        choice.map(|c| match c {
+            RsaChoice::Ring(a) => format!("{a:?}"),
+            RsaChoice::Pss(hash, salt) => format!("PSS {hash:?} salt {salt}"),
+        })
     }
 
     fn params(hash: ObjectIdentifier, mgf: ObjectIdentifier, salt: u32) -> RsassaPssParams {
@@ -329,19 +438,62 @@ mod tests {
     }
 
     #[test]
-    fn pss_parameters_ring_verifies_are_accepted() {
+    fn pss_parameters_with_any_salt_are_accepted() {
         assert_eq!(
             pss(&params(oid::SHA256, oid::SHA256, 32)).unwrap(),
-            DigestAlgorithm::Sha256
+            (DigestAlgorithm::Sha256, 32)
         );
         assert_eq!(
             pss(&params(oid::SHA384, oid::SHA384, 48)).unwrap(),
-            DigestAlgorithm::Sha384
+            (DigestAlgorithm::Sha384, 48)
         );
         let mut sha512 = params(oid::SHA512, oid::SHA512, 64);
         sha512.trailer_field = Some(1);
         sha512.hash_algorithm = Some(hash_id(oid::SHA512, false));
-        assert_eq!(pss(&sha512).unwrap(), DigestAlgorithm::Sha512);
+        assert_eq!(pss(&sha512).unwrap(), (DigestAlgorithm::Sha512, 64));
+        // OpenSSL's and pyHanko's largest salt, none, and the default 20.
+        assert_eq!(
+            pss(&params(oid::SHA256, oid::SHA256, 222)).unwrap(),
+            (DigestAlgorithm::Sha256, 222)
+        );
+        assert_eq!(
+            pss(&params(oid::SHA512, oid::SHA512, 0)).unwrap(),
+            (DigestAlgorithm::Sha512, 0)
+        );
+        let mut default_salt = params(oid::SHA256, oid::SHA256, 0);
+        default_salt.salt_length = None;
+        assert_eq!(pss(&default_salt).unwrap(), (DigestAlgorithm::Sha256, 20));
+    }
+
+    #[test]
+    fn ring_verifies_the_hash_length_salt_and_the_pss_module_the_others() {
+        let choose = |p: RsassaPssParams| {
+            let any = Any::from_der(&p.to_der().unwrap()).unwrap();
+            chosen(rsa(oid::RSASSA_PSS, Some(&any), oid::SHA256, true)).unwrap()
+        };
+        assert_eq!(
+            choose(params(oid::SHA384, oid::SHA384, 48)),
+            format!("{:?}", &signature::RSA_PSS_2048_8192_SHA384)
+        );
+        assert_eq!(
+            choose(params(oid::SHA256, oid::SHA256, 222)),
+            "PSS Sha256 salt 222"
+        );
+        assert_eq!(
+            choose(params(oid::SHA512, oid::SHA512, 32)),
+            "PSS Sha512 salt 32"
+        );
+    }
+
+    #[test]
+    fn public_exponents_ring_would_refuse_are_unsupported() {
+        for e in [&[3u8][..], &[1, 0, 1], &[1, 0xff, 0xff, 0xff, 0xff]] {
+            check_exponent(oid::RSASSA_PSS, e).unwrap();
+        }
+        for e in [&[][..], &[1], &[2], &[1, 0, 0], &[2, 0, 0, 0, 1], &[1; 9]] {
+            let text = check_exponent(oid::RSASSA_PSS, e).unwrap_err().to_string();
+            assert!(text.contains("public exponent"), "{text}");
+        }
     }
 
     #[test]
@@ -349,7 +501,7 @@ mod tests {
         let sha1 = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
         let cases = [
             (params(oid::SHA256, oid::SHA384, 32), "MGF1"),
-            (params(oid::SHA256, oid::SHA256, 20), "salt of 20"),
+            (params(oid::SHA512, oid::SHA256, 222), "MGF1"),
             (params(sha1, sha1, 20), "1.3.14.3.2.26"),
             (
                 RsassaPssParams {
@@ -379,14 +531,14 @@ mod tests {
             }
         }
         assert!(matches!(
-            pss_hash(oid::RSASSA_PSS, None),
+            pss_params(oid::RSASSA_PSS, None),
             Err(CmsError::UnsupportedAlgorithm { .. })
         ));
     }
 
     #[test]
     fn rsa_encryption_takes_its_hash_from_the_digest_algorithm() {
-        let pkcs1 = |sig, digest| rsa(sig, None, digest, false).map(|a| format!("{a:?}"));
+        let pkcs1 = |sig, digest| chosen(rsa(sig, None, digest, false));
         assert_eq!(
             pkcs1(oid::RSA_ENCRYPTION, oid::SHA384).unwrap(),
             format!("{:?}", &signature::RSA_PKCS1_2048_8192_SHA384)

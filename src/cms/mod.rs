@@ -23,13 +23,15 @@
 //! Reading ([`parse`], [`ParsedSignedData::verify_signature`]) accepts more
 //! than govseal writes, as a verifier of other signers must: RSA signers
 //! with RSASSA-PKCS1-v1_5 or RSASSA-PSS (RFC 8017 §8.2 / §8.1, RFC 4055,
-//! RFC 5754 §3.2), ECDSA with either SHA-2 hash on either curve, and the
+//! RFC 5754 §3.2; PSS with any salt length, the hash length by ring and
+//! others by `pss`), ECDSA with either SHA-2 hash on either curve, and the
 //! ESS signing-certificate v1 (RFC 2634 §5.4) beside v2; `algorithm` says
 //! exactly which, and anything else is [`CmsError::UnsupportedAlgorithm`].
 
 mod algorithm;
 mod attributes;
 mod parse;
+mod pss;
 mod signed_data;
 
 #[cfg(test)]

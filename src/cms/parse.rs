@@ -239,8 +239,8 @@ impl ParsedSignedData {
 
     /// Checks the signature over [`Self::signed_attributes`] with the public
     /// key of `certificate_der` (RFC 5652 §5.6), with ECDSA, RSASSA-PKCS1-v1_5
-    /// (RFC 8017 §8.2) or RSASSA-PSS (RFC 8017 §8.1) as the `algorithm` module
-    /// chooses; [`CmsError::UnsupportedAlgorithm`] when none applies. Does
+    /// (RFC 8017 §8.2) or RSASSA-PSS (RFC 8017 §8.1, any salt length the
+    /// parameters state) as the `algorithm` module chooses; [`CmsError::UnsupportedAlgorithm`] when none applies. Does
     /// not check the message digest, the certificate's validity or its chain.
     pub fn verify_signature(&self, certificate_der: &[u8]) -> Result<(), CmsError> {
         let cert =
@@ -257,9 +257,7 @@ impl ParsedSignedData {
             self.digest_algorithm,
             &cert,
         )?;
-        ring::signature::UnparsedPublicKey::new(verifier.algorithm, verifier.public_key)
-            .verify(&self.signed_attributes, &self.signature)
-            .map_err(|_| CmsError::BadSignature("the signature value does not verify"))
+        verifier.verify(&self.signed_attributes, &self.signature)
     }
 
     /// Checks that the ESS signing-certificate attributes present, v2
