@@ -7,6 +7,7 @@ mod common;
 mod browser;
 mod cli;
 mod foundation;
+mod fuzz_seeds;
 mod license_import;
 mod license_trust;
 mod license_verify;

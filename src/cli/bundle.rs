@@ -29,7 +29,7 @@ pub(super) struct ExportArgs {
     dir: PathBuf,
 }
 
-pub(super) async fn run(command: BundleCommand) -> anyhow::Result<i32> {
+pub(super) async fn run(command: BundleCommand) -> anyhow::Result<u8> {
     let BundleCommand::Export(args) = command;
     let config = args.installation.config();
     let db = Database::connect(&config.database_url())
@@ -54,5 +54,5 @@ pub(super) async fn run(command: BundleCommand) -> anyhow::Result<i32> {
         status.map_or(0, |s| s.revoked.len()),
         status.map_or(0, |s| s.suspended.len()),
     );
-    Ok(0)
+    Ok(super::exit::SUCCESS)
 }

@@ -12,6 +12,7 @@ use clap::{Args, Subcommand};
 use futures_util::StreamExt as _;
 
 use super::Installation;
+use super::exit;
 use crate::access::Principal;
 use crate::license::import::{FIXED_COLUMNS, ImportHeader};
 use crate::license::issue::{self, LicenseContext};
@@ -34,8 +35,9 @@ pub(super) enum LicensesCommand {
     /// each row's idempotency key is derived from the type and a SHA-256 of
     /// the row, so rows already imported are reported as such, not issued again.
     ///
-    /// Exit code: 0 when no row failed, 1 when some row failed, 2 when the
-    /// file or its header cannot be used (nothing imported).
+    /// Exit code: 0 when no row failed, 1 when some row failed, 65 when the
+    /// type is unknown or the header cannot be used, 66 when the file cannot
+    /// be read (nothing imported then); see `govseal --help`.
     Import(ImportArgs),
 }
 
@@ -59,7 +61,7 @@ pub(super) struct ImportArgs {
     installation: Installation,
 }
 
-pub(super) async fn run(command: LicensesCommand) -> anyhow::Result<i32> {
+pub(super) async fn run(command: LicensesCommand) -> anyhow::Result<u8> {
     match command {
         LicensesCommand::Import(args) => import(args).await,
     }
@@ -84,7 +86,7 @@ fn failure(e: ActionError) -> RowOutcome {
     RowOutcome::Failed { field, message }
 }
 
-async fn import(args: ImportArgs) -> anyhow::Result<i32> {
+async fn import(args: ImportArgs) -> anyhow::Result<u8> {
     let config = args.installation.config();
     let db = Database::connect(&config.database_url())
         .await
@@ -102,7 +104,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<i32> {
             Some(row) => crate::license::lifecycle::definition(&row)?,
             None => {
                 eprintln!("error: no license type {}", args.type_code);
-                return Ok(2);
+                return Ok(exit::DATA);
             }
         }
     };
@@ -113,7 +115,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<i32> {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: reading {}: {e}", args.file.display());
-            return Ok(2);
+            return Ok(exit::NO_INPUT);
         }
     };
     let header = match reader
@@ -128,7 +130,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<i32> {
                 args.file.display(),
                 FIXED_COLUMNS.join(", ")
             );
-            return Ok(2);
+            return Ok(exit::DATA);
         }
     };
     // Count the rows first so the progress bar has a length.
@@ -240,5 +242,9 @@ async fn import(args: ImportArgs) -> anyhow::Result<i32> {
         imported + already + failed,
         (imported + already + failed) as f64 / seconds.max(1e-9)
     );
-    Ok(if failed > 0 { 1 } else { 0 })
+    Ok(if failed > 0 {
+        exit::FAILED
+    } else {
+        exit::SUCCESS
+    })
 }

@@ -14,13 +14,14 @@ use crate::server;
 use crate::store::Database;
 
 mod bundle;
+pub mod exit;
 mod licenses;
 mod verify;
 use verify::VerifyArgs;
 
 /// govseal — unified electronic seal and e-license signing service (统一电子印章 / 电子证照).
 #[derive(Parser, Debug)]
-#[command(name = "govseal", version, about, long_about = None)]
+#[command(name = "govseal", version, about, long_about = None, after_help = exit::TABLE)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,7 +36,8 @@ enum Command {
     Init(InitArgs),
     /// Validate offline against a trust bundle (ETSI EN 319 102-1 report): a signed
     /// PDF, a license record (COSE), a file or argument holding a license QR text/URL.
-    /// Exit code 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE.
+    /// Exit code 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE; 64, 65, 66, 70 errors.
+    #[command(after_help = exit::TABLE)]
     Verify(VerifyArgs),
     /// The offline trust bundle (信任包).
     Bundle {
@@ -58,7 +60,7 @@ enum Command {
 enum LogCommand {
     /// Recompute the whole log from its entries, check every stored node and
     /// signed checkpoint, and cross-check the business records. Exits 1 naming
-    /// the first entry that does not match.
+    /// the first entry that does not match (see `govseal --help` for the others).
     Audit(AuditArgs),
 }
 
@@ -157,9 +159,22 @@ impl Installation {
     }
 }
 
-/// Runs the command line; returns the process exit code.
-pub async fn run() -> anyhow::Result<i32> {
-    let cli = Cli::parse();
+/// Runs the command line; returns the process exit code ([`exit`]); a
+/// command that fails exits with [`exit::code_of`] its error.
+pub async fn run() -> anyhow::Result<u8> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout with success; a usage error to
+        // stderr with EX_USAGE, not clap's 2 (INDETERMINATE).
+        Err(e) => {
+            let _ = e.print();
+            return Ok(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            });
+        }
+    };
     match cli.command {
         Command::Verify(args) => verify::run(args),
         Command::Serve(args) => {
@@ -177,7 +192,7 @@ pub async fn run() -> anyhow::Result<i32> {
             }
             tracing::info!(address = %listener.local_addr()?, "govseal listening");
             server::serve(prepared, listener).await?;
-            Ok(0)
+            Ok(exit::SUCCESS)
         }
         Command::Log {
             command: LogCommand::Audit(args),
@@ -207,13 +222,13 @@ pub async fn run() -> anyhow::Result<i32> {
                         "PKI created; trust bundle written to {}",
                         config.certs_dir.display()
                     );
-                    Ok(0)
+                    Ok(exit::SUCCESS)
                 }
                 Err(AuthorityError::AlreadyInitialized) => {
                     eprintln!(
                         "error: a PKI already exists in this database; refusing to overwrite it"
                     );
-                    Ok(1)
+                    Ok(exit::FAILED)
                 }
                 Err(e) => Err(e.into()),
             }
@@ -221,7 +236,7 @@ pub async fn run() -> anyhow::Result<i32> {
     }
 }
 
-async fn audit(args: AuditArgs) -> anyhow::Result<i32> {
+async fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     let config = args.installation.config();
     let db = Database::connect(&config.database_url())
         .await
@@ -230,7 +245,9 @@ async fn audit(args: AuditArgs) -> anyhow::Result<i32> {
         .log_key
         .as_ref()
         .map(|path| {
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))
+                .map_err(|e| exit::coded(exit::NO_INPUT, e))
         })
         .transpose()?;
     let started = std::time::Instant::now();
@@ -247,11 +264,11 @@ async fn audit(args: AuditArgs) -> anyhow::Result<i32> {
                 summary.root_hex,
                 started.elapsed().as_secs_f64()
             );
-            Ok(0)
+            Ok(exit::SUCCESS)
         }
         Err(finding) => {
             eprintln!("log audit FAILED: {finding}");
-            Ok(1)
+            Ok(exit::FAILED)
         }
     }
 }

@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
+use super::exit::{self, coded};
 use crate::verify::logged::{LogInclusion, LogTrust, check_logged};
 use crate::verify::{
-    InputKind, LicenseOptions, MAX_DOCUMENT_BYTES, TrustStore, input_kind, qr_text_from_photo,
-    record_from_text, verify_bytes, verify_license_text,
+    Indication, InputKind, LicenseOptions, MAX_DOCUMENT_BYTES, TrustStore, input_kind,
+    qr_text_from_photo, record_from_text, verify_bytes, verify_license_text,
 };
 
 #[derive(Args, Debug)]
@@ -49,9 +50,10 @@ pub(super) struct VerifyArgs {
     log_proof: Option<PathBuf>,
 }
 
-pub(super) fn run(args: VerifyArgs) -> anyhow::Result<i32> {
+pub(super) fn run(args: VerifyArgs) -> anyhow::Result<u8> {
     let store = TrustStore::load(&args.trust)
-        .with_context(|| format!("loading the trust bundle {}", args.trust.display()))?;
+        .with_context(|| format!("loading the trust bundle {}", args.trust.display()))
+        .map_err(|e| coded(exit::NO_INPUT, e))?;
     let options = LicenseOptions {
         at: args.at.unwrap_or_else(time::OffsetDateTime::now_utc),
         allow_stale: args.allow_stale,
@@ -69,17 +71,23 @@ pub(super) fn run(args: VerifyArgs) -> anyhow::Result<i32> {
         }
         (None, Some(input)) => {
             let path = PathBuf::from(input);
+            let reading = || format!("reading {}", path.display());
             let size = std::fs::metadata(&path)
-                .with_context(|| format!("reading {}", path.display()))?
+                .with_context(reading)
+                .map_err(|e| coded(exit::NO_INPUT, e))?
                 .len();
             if size > MAX_DOCUMENT_BYTES as u64 {
-                anyhow::bail!(
-                    "{} is larger than {MAX_DOCUMENT_BYTES} bytes",
-                    path.display()
-                );
+                return Err(coded(
+                    exit::DATA,
+                    anyhow::anyhow!(
+                        "{} is larger than {MAX_DOCUMENT_BYTES} bytes",
+                        path.display()
+                    ),
+                ));
             }
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes = std::fs::read(&path)
+                .with_context(reading)
+                .map_err(|e| coded(exit::NO_INPUT, e))?;
             match input_kind(&bytes) {
                 InputKind::QrText => {
                     artefact = record_from_text(&String::from_utf8_lossy(&bytes), None)
@@ -103,7 +111,12 @@ pub(super) fn run(args: VerifyArgs) -> anyhow::Result<i32> {
                 }
             }
         }
-        (None, None) => anyhow::bail!("give a file, a QR URL or --qr TEXT"),
+        (None, None) => {
+            return Err(coded(
+                exit::USAGE,
+                anyhow::anyhow!("give a file, a QR URL or --qr TEXT"),
+            ));
+        }
     };
     if args.require_logged {
         report.require_logged(logged(&args, &artefact)?);
@@ -113,7 +126,11 @@ pub(super) fn run(args: VerifyArgs) -> anyhow::Result<i32> {
     } else {
         print!("{}", report.summary());
     }
-    Ok(report.indication.exit_code())
+    Ok(match report.indication {
+        Indication::TotalPassed => exit::SUCCESS,
+        Indication::TotalFailed => exit::FAILED,
+        Indication::Indeterminate => exit::INDETERMINATE,
+    })
 }
 
 /// A positional argument that is a URL rather than a file name.
@@ -130,7 +147,9 @@ fn logged(args: &VerifyArgs, artefact: &[u8]) -> anyhow::Result<LogInclusion> {
     });
     let proof = match (&args.log_proof, default) {
         (Some(path), _) => Some(
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))
+                .map_err(|e| coded(exit::NO_INPUT, e))?,
         ),
         (None, Some(beside)) => std::fs::read_to_string(beside).ok(),
         (None, None) => None,
