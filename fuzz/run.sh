@@ -13,6 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 secs=${FUZZ_SECS:-20}
+# The per-input bound (issue 15: 1 s). CI on a shared machine sets a larger
+# guard (FUZZ_TIMEOUT) so that noise cannot fail it; the 1 s bound is what
+# the long runs in the closing notes check. FUZZ_SEED fixes the mutations.
+timeout=${FUZZ_TIMEOUT:-1}
+seed_flag=()
+[ -n "${FUZZ_SEED:-}" ] && seed_flag=(-seed="$FUZZ_SEED")
 flags=(--sanitizer none --debug-assertions)
 cargo +nightly fuzz build "${flags[@]}"
 targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
@@ -24,7 +30,8 @@ for target in $targets; do
   dirs=("corpus/$target" "seeds/$target")
   [ -d "regressions/$target" ] && dirs+=("regressions/$target")
   if cargo +nightly fuzz run "${flags[@]}" "$target" "${dirs[@]}" -- \
-      -max_total_time="$secs" -timeout=1 -rss_limit_mb=512 -print_final_stats=1 \
+      -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb=512 -print_final_stats=1 \
+      ${seed_flag[@]+"${seed_flag[@]}"} \
       >"logs/$target.log" 2>&1; then
     verdict=ok
   else
