@@ -104,6 +104,7 @@ fn append(c: &mut Criterion) {
                                     artefact: subject.as_bytes(),
                                     actor: "bench",
                                     details: &[],
+                                    record: None,
                                 },
                             )
                             .await
@@ -224,6 +225,7 @@ async fn million_log() -> Prepared {
                     artefact: &output,
                     actor: "bench",
                     details: &[],
+                    record: None,
                 },
             )
             .await

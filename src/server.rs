@@ -48,6 +48,17 @@ pub fn open_key_store(config: &Config) -> anyhow::Result<KeyStore> {
     Ok(KeyStore::new(master))
 }
 
+/// Opens the key store with the master key the server uses, never creating
+/// one: `GOVSEAL_MASTER_KEY`, else the development key file already in the
+/// data directory, else `None` (read-only tools such as `govseal log audit`).
+pub fn open_existing_key_store(config: &Config) -> anyhow::Result<Option<KeyStore>> {
+    let master = match &config.master_key {
+        Some(text) => Some(MasterKey::from_text(text)?),
+        None => MasterKey::existing_development_file(&config.data_dir)?,
+    };
+    Ok(master.map(KeyStore::new))
+}
+
 /// Opens (or creates) everything the service needs.
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     config.check_production()?;
@@ -82,6 +93,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let log_key = transparency::key::open_or_create(&db, &keys, &config.public_url)
         .await
         .context("opening the transparency log key")?;
+    transparency::key::open_or_create_commitment_key(&db, &keys)
+        .await
+        .context("opening the log's commitment key")?;
     // Entries recorded while no server ran (e.g. the PKI just created) get their checkpoint now.
     transparency::sequence_all(&db, &log_key, SEQUENCER_BATCH)
         .await

@@ -21,6 +21,10 @@ pub(crate) fn audit(app: &TestApp) -> (i32, String) {
         .arg(app.dir.path().join("data"))
         .arg("--log-key")
         .arg(app.certs().join("log-key.txt"))
+        .env(
+            "GOVSEAL_MASTER_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        )
         .output()
         .expect("run govseal");
     let text = format!(
@@ -169,4 +173,358 @@ async fn a_clean_database_audits_clean_after_every_lifecycle_action() {
         assert!(out.contains("log audit passed"), "{action}: {out}");
     }
     drop(other_token);
+}
+
+async fn exec(app: &TestApp, sql: &str) {
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&app.state.db.pool)
+        .await
+        .expect(sql);
+    assert!(done.rows_affected() > 0, "{sql} changed nothing");
+}
+
+/// A license (revoked), a seal and a stamp, all logged; audits clean.
+async fn recorded_app() -> (TestApp, String, String, String) {
+    let app = spawn_app().await;
+    let d = issuer(&app, "福州市市场监督管理局").await;
+    define_business_license(&app, &[&d.id]).await;
+    let license = issue_license(&app, &d.token, &d.seal_id).await;
+    let r = app
+        .post(
+            &format!("/v1/licenses/{license}/revoke"),
+            Some(&d.token),
+            &json!({"reason": "以欺骗手段取得"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let stamper = app.create_client(&d.id, &["stamp"]).await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(common::stamping::plain_pdf("Approval"))
+                .file_name("doc.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        )
+        .text("seal_id", d.seal_id.clone())
+        .text("page", "1")
+        .text("x", "300")
+        .text("y", "300")
+        .text("operator", "王小明")
+        .text("level", "B-B");
+    let r = app
+        .http
+        .post(format!("{}/v1/stamp", app.url))
+        .bearer_auth(&stamper)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "stamp");
+    let stamp = r.headers()["govseal-stamp-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (code, out) = audit(&app);
+    assert_eq!(code, 0, "{out}");
+    (app, license, d.seal_id, stamp)
+}
+
+#[tokio::test]
+async fn every_tampered_business_column_fails_the_audit_naming_it() {
+    // (what the audit must name, the tampering)
+    let cases: &[(&str, &str)] = &[
+        (
+            "column input_sha256",
+            "UPDATE stamps SET input_sha256 = 'ab' || input_sha256",
+        ),
+        ("column operator", "UPDATE stamps SET operator = '李四'"),
+        ("column level", "UPDATE stamps SET level = 'B-LTA'"),
+        ("column page", "UPDATE stamps SET page = page + 1"),
+        ("column output_pdf", "UPDATE stamps SET output_pdf = X'00'"),
+        (
+            "column output_sha256",
+            "UPDATE stamps SET output_sha256 = 'not hex'",
+        ),
+        (
+            "column created_at",
+            "UPDATE stamps SET created_at = created_at - 1",
+        ),
+        ("column pdf", "UPDATE licenses SET pdf = X'00'"),
+        (
+            "column holder_id",
+            "UPDATE licenses SET holder_id = '91350100M000100Y43'",
+        ),
+        (
+            "column holder_name",
+            "UPDATE licenses SET holder_name = '某某公司'",
+        ),
+        ("column status", "UPDATE licenses SET status = 'valid'"),
+        (
+            "column status_reason",
+            "UPDATE licenses SET status_reason = '无'",
+        ),
+        ("column status", "UPDATE seals SET status = 'suspended'"),
+        ("column name", "UPDATE seals SET name = '合同专用章'"),
+        ("names no row of stamps", "DELETE FROM stamps"),
+    ];
+    for (named, sql) in cases {
+        let (app, _, _, _) = recorded_app().await;
+        // A blob literal is X'00' in SQLite, a bit string in PostgreSQL.
+        let sql = match app.state.db.backend {
+            govseal::store::Backend::Postgres => sql.replace("X'00'", "'\\x00'::bytea"),
+            govseal::store::Backend::Sqlite => sql.to_string(),
+        };
+        let sql = sql.as_str();
+        exec(&app, sql).await;
+        let (code, out) = audit(&app);
+        assert_eq!(code, 1, "{sql}: {out}");
+        assert!(out.contains(named), "{sql} must be named ({named}): {out}");
+    }
+}
+
+#[tokio::test]
+async fn a_seal_inserted_off_the_books_is_named() {
+    let (app, _, seal, _) = recorded_app().await;
+    exec(
+        &app,
+        &format!(
+            "INSERT INTO seals (id, department_id, seal_type, name, code, certificate_id, status, valid_from, valid_until, created_at, updated_at) \
+             SELECT 'forged-seal', department_id, seal_type, name, 'forged-code', certificate_id, status, valid_from, valid_until, created_at, updated_at \
+             FROM seals WHERE id = '{seal}'"
+        ),
+    )
+    .await;
+    let (code, out) = audit(&app);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("seals row \"forged-seal\""), "{out}");
+}
+
+/// Collects every string in a JSON value (keys and values).
+fn strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+        Value::Object(o) => o.iter().for_each(|(k, v)| {
+            out.push(k.clone());
+            strings(v, out);
+        }),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_public_log_publishes_no_personal_data_in_clear() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let d = issuer(&app, "福州市市场监督管理局").await;
+    define_business_license(&app, &[&d.id]).await;
+    let license = issue_license(&app, &d.token, &d.seal_id).await;
+    for (action, body) in [
+        ("suspend", json!({"reason": "核查中：群众举报"})),
+        ("reinstate", json!({})),
+        ("revoke", json!({"reason": "以欺骗手段取得"})),
+    ] {
+        let r = app
+            .post(
+                &format!("/v1/licenses/{license}/{action}"),
+                Some(&d.token),
+                &body,
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{action}");
+    }
+    let stamper = app.create_client(&d.id, &["stamp"]).await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(common::stamping::plain_pdf("Approval"))
+                .file_name("doc.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        )
+        .text("seal_id", d.seal_id.clone())
+        .text("page", "1")
+        .text("x", "300")
+        .text("y", "300")
+        .text("operator", "王小明")
+        .text("reason", "同意王小明的申请")
+        .text("level", "B-B");
+    let r = app
+        .http
+        .post(format!("{}/v1/stamp", app.url))
+        .bearer_auth(&stamper)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "stamp: {}", r.text().await.unwrap());
+    let key = govseal::transparency::key::load(&app.state.db, &app.state.keys)
+        .await
+        .expect("load")
+        .expect("key");
+    govseal::transparency::sequence_all(&app.state.db, &key, 4096)
+        .await
+        .expect("sequence");
+
+    let r = app.get("/v1/log/entries?start=0&end=1000", None).await;
+    assert_eq!(r.status(), 200);
+    let listed: Value = r.json().await.unwrap();
+    let entries = listed.as_array().expect("an array");
+    let mut texts = Vec::new();
+    strings(&listed, &mut texts);
+    let mut v2 = 0;
+    for e in entries {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(e["entry"].as_str().expect("entry"))
+            .expect("base64");
+        texts.push(String::from_utf8_lossy(&bytes).into_owned());
+        v2 += usize::from(bytes[0] == 2);
+    }
+    // The stamp, the license's issuance and its three status changes at least.
+    assert!(v2 >= 5, "{v2} version-2 entries in {listed}");
+    for personal in [
+        "王小明",                                   // the stamp's operator
+        "同意王小明的申请",                         // the stamp's free-text reason
+        "福州市鼓楼区闽江智慧城市科技服务有限公司", // the holder's name
+        "91110000600037341L",                       // the holder's ID
+        "林晓明",                                   // a field value: the legal representative
+        "核查中",                                   // the suspension's reason
+        "以欺骗手段取得",                           // the revocation's reason
+    ] {
+        assert!(
+            !texts.iter().any(|t| t.contains(personal)),
+            "GET /v1/log/entries publishes {personal:?} in clear"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_audit_uses_the_servers_development_master_key_and_never_creates_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = common::fresh_database_url(dir.path()).await;
+    let data = dir.path().join("data");
+    let mut config = govseal::config::Config::new(data.clone());
+    config.certs_dir = dir.path().join("certs");
+    config.database_url = Some(database_url.clone());
+    config.master_key = None; // the server writes a development master.key
+    let prepared = govseal::server::prepare(config).await.expect("prepare");
+    drop(prepared);
+    let master = std::fs::read(data.join("master.key")).expect("the development key file");
+
+    let run = |data: &std::path::Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_govseal"))
+            .args(["log", "audit", "--database-url", &database_url, "--data"])
+            .arg(data)
+            .env_remove("GOVSEAL_MASTER_KEY")
+            .output()
+            .expect("run govseal");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    };
+    let (code, out) = run(&data);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("log audit passed"), "{out}");
+    assert!(
+        !out.contains("not checked"),
+        "the dev key opens the secret: {out}"
+    );
+    assert_eq!(
+        std::fs::read(data.join("master.key")).unwrap(),
+        master,
+        "the development key is untouched"
+    );
+
+    // Elsewhere, without any master key: the audit still runs, says what it
+    // skips, and writes no key file.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let (code, out) = run(&elsewhere);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("personal columns are not checked"), "{out}");
+    assert!(
+        !elsewhere.join("master.key").exists(),
+        "no key file created"
+    );
+}
+
+/// Runs `sql` with foreign keys not enforced (a tamperer with database
+/// access can do the same), on one connection.
+async fn exec_unchecked(app: &TestApp, sql: &str) {
+    use govseal::store::Backend;
+    let mut conn = app.state.db.pool.acquire().await.expect("connection");
+    let (off, on) = match app.state.db.backend {
+        Backend::Sqlite => ("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON"),
+        Backend::Postgres => (
+            "SET session_replication_role = replica",
+            "RESET session_replication_role",
+        ),
+    };
+    sqlx::query(off).execute(&mut *conn).await.expect(off);
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut *conn)
+        .await
+        .expect(sql);
+    sqlx::query(on).execute(&mut *conn).await.expect(on);
+    assert_eq!(done.rows_affected(), 1, "{sql}");
+}
+
+#[tokio::test]
+async fn every_column_of_every_covered_table_is_checked() {
+    use govseal::transparency::records::{Column, LICENSES, SEALS, STAMPS};
+    let (app, license, seal, stamp) = recorded_app().await;
+    let blob = match app.state.db.backend {
+        govseal::store::Backend::Postgres => "'\\x00'::bytea",
+        govseal::store::Backend::Sqlite => "X'00'",
+    };
+    let mut checked = 0;
+    for (table, key) in [(&STAMPS, &stamp), (&LICENSES, &license), (&SEALS, &seal)] {
+        for &(column, kind) in table.columns {
+            let value = match kind {
+                Column::Integer => format!("COALESCE({column}, 0) + 1"),
+                Column::Real => format!("{column} + 1"),
+                Column::Text | Column::Personal => format!("COALESCE({column}, '') || 'x'"),
+                Column::Blob => blob.to_string(),
+            };
+            let set = format!(
+                "UPDATE {} SET {column} = {value} WHERE {} = '{key}'",
+                table.name, table.key
+            );
+            // Keep the value, tamper, audit, and put the value back.
+            let backup = format!("tamper_backup_{checked}");
+            // (CREATE TABLE AS reports no changed rows on SQLite.)
+            let create = format!(
+                "CREATE TABLE {backup} AS SELECT {column} AS v FROM {} WHERE {} = '{key}'",
+                table.name, table.key
+            );
+            sqlx::query(sqlx::AssertSqlSafe(create.clone()))
+                .execute(&app.state.db.pool)
+                .await
+                .expect(&create);
+            exec_unchecked(&app, &set).await;
+            let (code, out) = audit(&app);
+            assert_eq!(code, 1, "{set}: {out}");
+            let named = format!("column {column}");
+            assert!(out.contains(&named), "{set} must be named ({named}): {out}");
+            exec_unchecked(
+                &app,
+                &format!(
+                    "UPDATE {} SET {column} = (SELECT v FROM {backup}) WHERE {} = '{key}'",
+                    table.name, table.key
+                ),
+            )
+            .await;
+            checked += 1;
+        }
+    }
+    let (code, out) = audit(&app);
+    assert_eq!(code, 0, "restored: {out}");
+    assert_eq!(
+        checked,
+        STAMPS.columns.len() + LICENSES.columns.len() + SEALS.columns.len()
+    );
 }

@@ -157,6 +157,10 @@ fn audit(app: &TestApp) -> (i32, String) {
         .arg(app.dir.path().join("data"))
         .arg("--log-key")
         .arg(app.certs().join("log-key.txt"))
+        .env(
+            "GOVSEAL_MASTER_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        )
         .output()
         .expect("run govseal");
     let text = format!(
@@ -450,6 +454,7 @@ async fn sequencing_throughput() {
                     artefact: subject.as_bytes(),
                     actor: "bench",
                     details: &[],
+                    record: None,
                 },
             )
             .await

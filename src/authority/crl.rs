@@ -168,6 +168,7 @@ impl Authority {
                     artefact: &cert.der,
                     actor: "authority",
                     details: &[("reason", reason.as_str()), ("role", &cert.role)],
+                    record: None,
                 },
             )
             .await?;

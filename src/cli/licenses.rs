@@ -92,6 +92,9 @@ async fn import(args: ImportArgs) -> anyhow::Result<u8> {
         .await
         .context("opening the database")?;
     let keys = crate::server::open_key_store(&config)?;
+    crate::transparency::key::open_or_create_commitment_key(&db, &keys)
+        .await
+        .context("opening the log's commitment key")?;
     let authority = crate::authority::load(&db, &keys)
         .await
         .context("loading the PKI")?

@@ -250,8 +250,28 @@ async fn audit(args: AuditArgs) -> anyhow::Result<u8> {
                 .map_err(|e| exit::coded(exit::NO_INPUT, e))
         })
         .transpose()?;
+    // The commitment key needs the master key the server used (the
+    // environment, or the development key file already in the data
+    // directory; the audit never creates one). Without it the audit checks
+    // every column but the personal ones.
+    let commitments =
+        match server::open_existing_key_store(&config).context("reading the master key")? {
+            Some(keys) => crate::transparency::key::load_commitment_key(&db, &keys)
+                .await
+                .context(
+                    "opening the log's commitment key (is this the master key the server uses?)",
+                )?,
+            None => {
+                eprintln!(
+                    "note: GOVSEAL_MASTER_KEY is not set and {} has no master.key; \
+                 personal columns are not checked",
+                    config.data_dir.display()
+                );
+                None
+            }
+        };
     let started = std::time::Instant::now();
-    match crate::transparency::audit::audit(&db, key.as_deref()).await? {
+    match crate::transparency::audit::audit(&db, key.as_deref(), commitments.as_ref()).await? {
         Ok(summary) => {
             println!(
                 "log audit passed: {} entries, {} tree nodes, {} checkpoints, {} business records, \

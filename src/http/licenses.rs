@@ -240,7 +240,7 @@ async fn change(
     id: String,
     change: StatusChange,
 ) -> Result<Json<LicenseView>, ApiError> {
-    let view = lifecycle::change(&state.db, &caller, &id, change).await?;
+    let view = lifecycle::change(&state.db, &state.keys, &caller, &id, change).await?;
     tracing::info!(license = %id, status = %view.status, actor = %caller.actor(), "license status changed");
     republish(&state).await;
     Ok(Json(view))

@@ -53,7 +53,15 @@ async fn change(
     id: String,
     change: SealChange,
 ) -> Result<Json<SealView>, ApiError> {
-    let view = registry::change_seal(&state.db, &state.authority, &caller, &id, change).await?;
+    let view = registry::change_seal(
+        &state.db,
+        &state.keys,
+        &state.authority,
+        &caller,
+        &id,
+        change,
+    )
+    .await?;
     tracing::info!(seal = %id, status = %view.status, actor = %caller.actor(), "seal status changed");
     // Any change may touch a seal certificate or a CRL: republish the bundle.
     state.refresh_bundle().await;

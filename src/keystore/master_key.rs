@@ -79,24 +79,15 @@ impl MasterKey {
     /// Loads the development key file `DIR/master.key`, creating it (mode 0600) if absent.
     /// Returns whether the file was created.
     pub fn development_file(dir: &Path) -> Result<(Self, bool), MasterKeyError> {
+        if let Some(key) = Self::existing_development_file(dir)? {
+            return Ok((key, false));
+        }
         let path = dir.join("master.key");
         let file_err = |reason: String| MasterKeyError::File {
             path: path.clone(),
             reason,
         };
         let source = MasterKeySource::DevelopmentFile(path.clone());
-        if path.exists() {
-            let text =
-                Zeroizing::new(fs::read_to_string(&path).map_err(|e| file_err(e.to_string()))?);
-            let bytes = Zeroizing::new(
-                base64::engine::general_purpose::STANDARD
-                    .decode(text.trim())
-                    .map_err(|_| file_err("not base64".into()))?,
-            );
-            return Self::from_bytes(&bytes, source)
-                .map(|k| (k, false))
-                .map_err(|_| file_err("not a 32-byte key".into()));
-        }
         let mut bytes = Zeroizing::new([0u8; 32]);
         SystemRandom::new()
             .fill(&mut bytes[..])
@@ -114,6 +105,29 @@ impl MasterKey {
             .map_err(|e| file_err(e.to_string()))?;
         file.sync_all().map_err(|e| file_err(e.to_string()))?;
         Self::from_bytes(&bytes[..], source).map(|k| (k, true))
+    }
+
+    /// Loads the development key file `DIR/master.key` if it exists, never
+    /// creating one (tools that must use the key the server used, such as
+    /// `govseal log audit`).
+    pub fn existing_development_file(dir: &Path) -> Result<Option<Self>, MasterKeyError> {
+        let path = dir.join("master.key");
+        let file_err = |reason: String| MasterKeyError::File {
+            path: path.clone(),
+            reason,
+        };
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = Zeroizing::new(fs::read_to_string(&path).map_err(|e| file_err(e.to_string()))?);
+        let bytes = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|_| file_err("not base64".into()))?,
+        );
+        Self::from_bytes(&bytes, MasterKeySource::DevelopmentFile(path.clone()))
+            .map(Some)
+            .map_err(|_| file_err("not a 32-byte key".into()))
     }
 
     /// Where this key came from.

@@ -6,10 +6,12 @@
 //! govseal sees a `dyn Signer`; a PKCS#11/HSM signer can stand behind the same
 //! trait later without touching callers.
 
+mod commitment;
 mod master_key;
 mod signer;
 mod software;
 
+pub use commitment::CommitmentKey;
 pub use master_key::{MasterKey, MasterKeyError, MasterKeySource};
 pub use signer::{KeyAlgorithm, RcgenSigner, SignError, Signer};
 pub use software::{KeyStore, KeyStoreError, SealedKey};

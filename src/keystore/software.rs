@@ -53,6 +53,8 @@ pub struct KeyStore {
     /// key may still sign (its seal, its certificate) is for the caller to
     /// check every time.
     opened: Mutex<HashMap<String, Arc<dyn Signer>>>,
+    /// The installation's commitment key, once opened ([`KeyStore::install_commitment_key`]).
+    commitment: std::sync::OnceLock<Arc<super::CommitmentKey>>,
 }
 
 /// Opened keys kept before the cache starts afresh.
@@ -78,7 +80,23 @@ impl KeyStore {
             master,
             rng: SystemRandom::new(),
             opened: Mutex::default(),
+            commitment: std::sync::OnceLock::new(),
         }
+    }
+
+    pub(super) fn rng(&self) -> &SystemRandom {
+        &self.rng
+    }
+
+    /// Keeps the installation's opened commitment key for the log's writers
+    /// (the first one installed stays).
+    pub fn install_commitment_key(&self, key: super::CommitmentKey) -> Arc<super::CommitmentKey> {
+        self.commitment.get_or_init(|| Arc::new(key)).clone()
+    }
+
+    /// The commitment key, if [`KeyStore::install_commitment_key`] ran.
+    pub fn commitment_key(&self) -> Option<Arc<super::CommitmentKey>> {
+        self.commitment.get().cloned()
     }
 
     /// The master key's provenance (for start-up warnings).

@@ -276,6 +276,7 @@ pub async fn issue(
         pdf,
         department_uscc: department.uscc.clone(),
         seal_code: seal.code.clone(),
+        commitments: ctx.keys.commitment_key(),
     });
     let row = match ctx
         .db
@@ -312,6 +313,7 @@ struct Written {
     pdf_sha256: String,
     department_uscc: String,
     seal_code: String,
+    commitments: Option<Arc<crate::keystore::CommitmentKey>>,
 }
 
 impl Written {
@@ -326,7 +328,7 @@ impl Written {
             &self.seal_code,
             &self.record,
             &self.pdf_sha256,
-            None,
+            self.commitments.as_deref(),
         )
         .await?;
         Ok(self.row.clone())
@@ -358,7 +360,7 @@ pub(crate) async fn take_serial(
 
 /// Logs a license version (transparency log, RFC 9162 leaf): the record is
 /// the artefact; the PDF's SHA-256, the seal code, the type and the version
-/// it supersedes (if any) are details.
+/// it supersedes (`row.supersedes`, if any) are details.
 pub(crate) async fn log_issued(
     tx: &mut store::Connection,
     row: &LicenseRow,
@@ -366,10 +368,10 @@ pub(crate) async fn log_issued(
     seal_code: &str,
     record: &[u8],
     pdf_sha256: &str,
-    supersedes: Option<&str>,
+    commitments: Option<&crate::keystore::CommitmentKey>,
 ) -> Result<(), store::StoreError> {
     let mut details = vec![("pdf_sha256", pdf_sha256), ("seal_code", seal_code)];
-    if let Some(old) = supersedes {
+    if let Some(old) = row.supersedes.as_deref() {
         details.push(("supersedes", old));
     }
     details.push(("type", &row.type_code));
@@ -382,6 +384,7 @@ pub(crate) async fn log_issued(
             artefact: record,
             actor: &row.actor,
             details: &details,
+            record: Some((&crate::transparency::records::LICENSES, commitments)),
         },
     )
     .await?;

@@ -242,6 +242,7 @@ pub enum StatusChange {
 /// Applies a status change (clients with licenses:manage of the issuing department).
 pub async fn change(
     db: &Database,
+    keys: &crate::keystore::KeyStore,
     caller: &Principal,
     id: &str,
     change: StatusChange,
@@ -287,11 +288,12 @@ pub async fn change(
             department_uscc: department.as_ref().map(|d| d.uscc.as_str()),
             artefact: format!("{id}|{next}|{now}").as_bytes(),
             actor: &caller.actor(),
-            details: &[
-                ("from", current),
-                ("reason", reason.as_deref().unwrap_or("")),
-                ("status", next),
-            ],
+            // The free-text reason is personal: only the record's HMAC of it is logged.
+            details: &[("from", current), ("status", next)],
+            record: Some((
+                &crate::transparency::records::LICENSES,
+                keys.commitment_key().as_deref(),
+            )),
         },
     )
     .await?;

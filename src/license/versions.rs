@@ -278,7 +278,7 @@ async fn new_version(
         &signing.seal.code,
         &record,
         &super::issue::sha256_hex(&pdf),
-        Some(&old.id),
+        ctx.keys.commitment_key().as_deref(),
     )
     .await?;
     let from = lifecycle::shown_status(&old, now.unix_timestamp());
@@ -296,6 +296,10 @@ async fn new_version(
                 ("status", SUPERSEDED),
                 ("superseded_by", &row.id),
             ],
+            record: Some((
+                &crate::transparency::records::LICENSES,
+                ctx.keys.commitment_key().as_deref(),
+            )),
         },
     )
     .await?;

@@ -17,6 +17,12 @@
 //! | actor            | string                                                    |
 //! | details          | `u32` count, then per pair key string ‖ value string, keys in strictly increasing byte order |
 //!
+//! Version 2 (issue 16) is version 1 with the version byte `0x02` and, after
+//! the details, the [`Record`] the entry commits to: the business row as it
+//! stands after the action (see [`super::record`] for its encoding). Entries
+//! without a record are written as version 1, so entries written before
+//! version 2 existed keep their bytes and leaf hashes.
+//!
 //! [`LogEntry::decode`] accepts only this canonical form: unknown versions or
 //! kinds, unsorted or repeated keys, invalid UTF-8, short input and trailing
 //! bytes are errors.
@@ -24,9 +30,12 @@
 use std::collections::BTreeMap;
 
 use super::merkle::{Hash, leaf_hash};
+use super::record::Record;
 
-/// The encoding version this code writes and reads.
+/// The encoding version of an entry without a record.
 pub const ENTRY_VERSION: u8 = 1;
+/// The encoding version of an entry that commits to its record.
+pub const RECORD_ENTRY_VERSION: u8 = 2;
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -119,6 +128,12 @@ pub enum EntryError {
     /// A field is longer than a `u32` length prefix allows.
     #[error("the log entry's {0} is too long to encode")]
     FieldTooLong(&'static str),
+    /// A record column's value tag is unknown.
+    #[error("unknown record value tag {0}")]
+    UnknownValueTag(u8),
+    /// Record columns are not in strictly increasing order.
+    #[error("record columns are not sorted by name or repeat a name")]
+    UnsortedColumns,
 }
 
 /// One event of the log.
@@ -138,12 +153,18 @@ pub struct LogEntry {
     pub actor: String,
     /// Further facts, such as a revocation reason.
     pub details: BTreeMap<String, String>,
+    /// The business row after the action (version 2), if committed to.
+    pub record: Option<Record>,
 }
 
 impl LogEntry {
     /// The canonical bytes of this entry.
     pub fn encode(&self) -> Result<Vec<u8>, EntryError> {
-        let mut out = vec![ENTRY_VERSION, self.kind.code()];
+        let version = match self.record {
+            None => ENTRY_VERSION,
+            Some(_) => RECORD_ENTRY_VERSION,
+        };
+        let mut out = vec![version, self.kind.code()];
         out.extend_from_slice(&self.time.to_be_bytes());
         out.extend_from_slice(&self.artefact_sha256);
         put_string(&mut out, &self.subject_id, "subject ID")?;
@@ -160,6 +181,9 @@ impl LogEntry {
             put_string(&mut out, key, "detail key")?;
             put_string(&mut out, value, "detail value")?;
         }
+        if let Some(record) = &self.record {
+            record.encode_into(&mut out)?;
+        }
         Ok(out)
     }
 
@@ -172,7 +196,7 @@ impl LogEntry {
     pub fn decode(bytes: &[u8]) -> Result<Self, EntryError> {
         let mut input = Reader(bytes);
         let version = input.byte()?;
-        if version != ENTRY_VERSION {
+        if version != ENTRY_VERSION && version != RECORD_ENTRY_VERSION {
             return Err(EntryError::UnsupportedVersion(version));
         }
         let code = input.byte()?;
@@ -198,6 +222,10 @@ impl LogEntry {
             }
             details.insert(key, value);
         }
+        let record = match version {
+            RECORD_ENTRY_VERSION => Some(Record::decode_from(&mut input)?),
+            _ => None,
+        };
         if !input.0.is_empty() {
             return Err(EntryError::TrailingBytes);
         }
@@ -209,24 +237,33 @@ impl LogEntry {
             time,
             actor,
             details,
+            record,
         })
     }
 }
 
-fn put_length(out: &mut Vec<u8>, length: usize, field: &'static str) -> Result<(), EntryError> {
+pub(super) fn put_length(
+    out: &mut Vec<u8>,
+    length: usize,
+    field: &'static str,
+) -> Result<(), EntryError> {
     let length = u32::try_from(length).map_err(|_| EntryError::FieldTooLong(field))?;
     out.extend_from_slice(&length.to_be_bytes());
     Ok(())
 }
 
-fn put_string(out: &mut Vec<u8>, text: &str, field: &'static str) -> Result<(), EntryError> {
+pub(super) fn put_string(
+    out: &mut Vec<u8>,
+    text: &str,
+    field: &'static str,
+) -> Result<(), EntryError> {
     put_length(out, text.len(), field)?;
     out.extend_from_slice(text.as_bytes());
     Ok(())
 }
 
 /// The unread rest of the input.
-struct Reader<'a>(&'a [u8]);
+pub(super) struct Reader<'a>(pub(super) &'a [u8]);
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], EntryError> {
@@ -238,19 +275,19 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], EntryError> {
+    pub(super) fn array<const N: usize>(&mut self) -> Result<[u8; N], EntryError> {
         self.take(N)?.try_into().map_err(|_| EntryError::Truncated)
     }
 
-    fn byte(&mut self) -> Result<u8, EntryError> {
+    pub(super) fn byte(&mut self) -> Result<u8, EntryError> {
         Ok(u8::from_be_bytes(self.array()?))
     }
 
-    fn u32(&mut self) -> Result<u32, EntryError> {
+    pub(super) fn u32(&mut self) -> Result<u32, EntryError> {
         Ok(u32::from_be_bytes(self.array()?))
     }
 
-    fn string(&mut self, field: &'static str) -> Result<String, EntryError> {
+    pub(super) fn string(&mut self, field: &'static str) -> Result<String, EntryError> {
         let length = usize::try_from(self.u32()?).map_err(|_| EntryError::Truncated)?;
         let bytes = self.take(length)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| EntryError::InvalidUtf8(field))

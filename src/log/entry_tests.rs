@@ -18,6 +18,7 @@ fn golden_entry() -> LogEntry {
             ("reason".to_string(), "审批".to_string()),
             ("page".to_string(), "1".to_string()),
         ]),
+        record: None,
     }
 }
 
@@ -91,7 +92,10 @@ fn non_canonical_bytes_are_rejected() {
         bytes[at] = byte;
         LogEntry::decode(&bytes)
     };
-    assert_eq!(with(0, 2), Err(EntryError::UnsupportedVersion(2)));
+    assert_eq!(with(0, 0), Err(EntryError::UnsupportedVersion(0)));
+    assert_eq!(with(0, 3), Err(EntryError::UnsupportedVersion(3)));
+    // Version 2 needs its record after the details.
+    assert_eq!(with(0, 2), Err(EntryError::Truncated));
     assert_eq!(with(1, 0), Err(EntryError::UnknownKind(0)));
     let flag_at = 2 + 8 + 32 + 4 + 5;
     assert_eq!(with(flag_at, 2), Err(EntryError::InvalidPresenceFlag(2)));
@@ -137,6 +141,7 @@ fn arbitrary_entry() -> impl Strategy<Value = LogEntry> {
                 time,
                 actor,
                 details,
+                record: None,
             },
         )
 }
@@ -156,4 +161,58 @@ proptest! {
         prop_assume!(a != b);
         prop_assert_ne!(a.encode().unwrap(), b.encode().unwrap());
     }
+}
+
+/// A version-2 entry: the golden entry with a record of every value type.
+fn record_entry() -> LogEntry {
+    use super::record::{Record, Value};
+    LogEntry {
+        record: Some(Record {
+            table: "stamps".into(),
+            key: "s1".into(),
+            columns: BTreeMap::from([
+                ("a_null".to_string(), Value::Null),
+                ("page".to_string(), Value::Integer(-2)),
+                ("x".to_string(), Value::Real(1.5f64.to_bits())),
+                ("level".to_string(), Value::Text("B-T".into())),
+                ("output_pdf".to_string(), Value::Blob([7; 32])),
+                ("operator".to_string(), Value::Personal([9; 32])),
+            ]),
+        }),
+        ..golden_entry()
+    }
+}
+
+#[test]
+fn a_record_makes_version_two_and_round_trips_after_the_version_one_fields() {
+    let v1 = golden_entry().encode().unwrap();
+    let v2 = record_entry().encode().unwrap();
+    assert_eq!(v2[0], 2);
+    assert_eq!(v2[1..v1.len()], v1[1..], "version 1's fields, unchanged");
+    assert_eq!(
+        hex::encode(&v2[v1.len()..v1.len() + 19]),
+        "000000067374616d7073000000027331000000",
+        "table \"stamps\", key \"s1\", then the column count"
+    );
+    assert_eq!(LogEntry::decode(&v2).unwrap(), record_entry());
+    for cut in 0..v2.len() {
+        assert!(LogEntry::decode(&v2[..cut]).is_err(), "prefix {cut}");
+    }
+}
+
+#[test]
+fn unknown_tags_and_unsorted_columns_are_refused() {
+    let v1 = golden_entry().encode().unwrap();
+    let mut bytes = record_entry().encode().unwrap();
+    // The first column is "a_null": name length 4 bytes + 6 bytes, then its tag.
+    let tag = v1.len() + 4 + 6 + 4 + 2 + 4 + 4 + 6;
+    assert_eq!(bytes[tag], 0);
+    bytes[tag] = 9;
+    assert_eq!(
+        LogEntry::decode(&bytes),
+        Err(EntryError::UnknownValueTag(9))
+    );
+    let mut bytes = record_entry().encode().unwrap();
+    bytes[v1.len() + 4 + 6 + 4 + 2 + 4 + 4] = b'z'; // "a_null" → "z_null", after "x"
+    assert_eq!(LogEntry::decode(&bytes), Err(EntryError::UnsortedColumns));
 }

@@ -25,6 +25,7 @@ pub mod memory_tree;
 pub mod merkle;
 pub mod note;
 pub mod proof_bundle;
+pub mod record;
 pub mod verify;
 
 #[cfg(test)]
@@ -44,4 +45,5 @@ pub use merkle::{
 };
 pub use note::{NoteError, VerifierKey};
 pub use proof_bundle::{BundleError, ProofBundle, verify_bundle, verify_embedded_bundle};
+pub use record::{Record, Value};
 pub use verify::{ProofError, verify_consistency, verify_inclusion};

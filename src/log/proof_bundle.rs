@@ -212,6 +212,7 @@ mod tests {
             time: 1_700_000_000 + i64::from(n),
             actor: "issuer".to_string(),
             details: BTreeMap::new(),
+            record: None,
         }
         .encode()
         .unwrap()

@@ -286,6 +286,15 @@ pub async fn create_seal(
     let seal_cert = store::certificates::get(&mut tx, &row.certificate_id)
         .await?
         .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate vanished")))?;
+    store::seals::insert(&mut tx, &row)
+        .await
+        .map_err(|e| match e {
+            StoreError::Duplicate(_) => ActionError::Conflict {
+                code: "seal_code_clash",
+                message: "seal code clash; retry".into(),
+            },
+            other => other.into(),
+        })?;
     crate::transparency::record(
         &mut tx,
         crate::transparency::Event {
@@ -299,18 +308,14 @@ pub async fn create_seal(
                 ("name", &row.name),
                 ("type", &row.seal_type),
             ],
+            // After the insert: the entry commits to the row as stored.
+            record: Some((
+                &crate::transparency::records::SEALS,
+                keys.commitment_key().as_deref(),
+            )),
         },
     )
     .await?;
-    store::seals::insert(&mut tx, &row)
-        .await
-        .map_err(|e| match e {
-            StoreError::Duplicate(_) => ActionError::Conflict {
-                code: "seal_code_clash",
-                message: "seal code clash; retry".into(),
-            },
-            other => other.into(),
-        })?;
     let view = view(&mut tx, row).await?;
     tx.commit().await?;
     Ok(view)
@@ -350,6 +355,7 @@ pub enum SealChange {
 /// Applies a lifecycle change.
 pub async fn change_seal(
     db: &Database,
+    keys: &KeyStore,
     authority: &Authority,
     caller: &Principal,
     id: &str,
@@ -393,6 +399,10 @@ pub async fn change_seal(
             artefact: &cert.der,
             actor: &caller.actor(),
             details: &[("code", &seal.code), ("from", &seal.status), ("status", to)],
+            record: Some((
+                &crate::transparency::records::SEALS,
+                keys.commitment_key().as_deref(),
+            )),
         },
     )
     .await?;

@@ -333,12 +333,16 @@ pub async fn stamp(
                     department_uscc: Some(&department.uscc),
                     artefact: &signed,
                     actor: &row.actor,
+                    // The operator's name is personal: only the record's HMAC of it is logged.
                     details: &[
                         ("input_sha256", &row.input_sha256),
                         ("level", &row.level),
-                        ("operator", row.operator.as_deref().unwrap_or("")),
                         ("seal_code", &seal.code),
                     ],
+                    record: Some((
+                        &crate::transparency::records::STAMPS,
+                        ctx.keys.commitment_key().as_deref(),
+                    )),
                 },
             )
             .await?;

@@ -9,14 +9,21 @@
 //! - every `seals` row has a `seal-created` entry;
 //! - every `licenses` row has a `license-issued` entry whose artefact hash is
 //!   SHA-256 of its signed record (COSE_Sign1);
-//! - every entry of those kinds names a row that exists.
+//! - every entry of those kinds names a row that exists;
+//! - for `stamps`, `seals` and `licenses` (issue 16): the row is re-derived
+//!   as a [`Record`] and must equal the record of its last entry when that
+//!   entry is version 2, naming the first column that differs; a value that
+//!   cannot be read is a failure; with a version-1 last entry, a seal's or
+//!   license's status must be the one its last logged change says.
 
 use futures_util::TryStreamExt as _;
 use sqlx::Row;
 
 use super::TransparencyError;
 use super::audit::{Finding, finding};
-use crate::log::{Hash, LogEntry};
+use super::records::{self, Table};
+use crate::keystore::CommitmentKey;
+use crate::log::{Hash, LogEntry, Record};
 use crate::store::{Backend, Database, StoreError};
 
 /// One business table and the entries that must match it.
@@ -31,15 +38,22 @@ struct Link {
     creation: &'static str,
     /// The column `key` comes from (to order by it).
     key_column: &'static str,
+    /// The column holding the artefact the creation entry logs (for messages).
+    artefact_column: &'static str,
+    /// The table whose rows version-2 entries commit to; `rows` is then the
+    /// extra select list after the key.
+    record: Option<&'static Table>,
 }
 
 const LINKS: [Link; 4] = [
     Link {
         table: "stamps",
-        rows: "SELECT id AS key, output_sha256 FROM stamps",
+        rows: ", id AS key",
         kinds: &["stamp"],
         creation: "stamp",
         key_column: "id",
+        artefact_column: "output_sha256",
+        record: Some(&records::STAMPS),
     },
     Link {
         table: "certificates",
@@ -47,35 +61,54 @@ const LINKS: [Link; 4] = [
         kinds: &["certificate-issued", "certificate-revoked"],
         creation: "certificate-issued",
         key_column: "serial_hex",
+        artefact_column: "der",
+        record: None,
     },
     Link {
         table: "seals",
-        rows: "SELECT id AS key FROM seals",
+        rows: ", id AS key",
         kinds: &["seal-created", "seal-changed"],
         creation: "seal-created",
         key_column: "id",
+        artefact_column: "",
+        record: Some(&records::SEALS),
     },
     Link {
         table: "licenses",
-        rows: "SELECT id AS key, record AS der FROM licenses",
+        rows: ", id AS key, record AS der",
         kinds: &["license-issued", "license-status-changed"],
         creation: "license-issued",
         key_column: "id",
+        artefact_column: "record",
+        record: Some(&records::LICENSES),
     },
 ];
 
 /// A business row as the audit sees it.
-struct Record {
+struct Business {
     key: String,
     artefact: Option<Hash>,
     revoked: bool,
+    /// The row re-derived as a record (tables with version-2 entries).
+    derived: Option<Result<Record, records::Unreadable>>,
+    /// A stamp's `output_sha256` that is not a SHA-256 in hex.
+    unparseable: Option<String>,
 }
 
-fn record(row: &sqlx::any::AnyRow) -> Result<Record, TransparencyError> {
+fn record(
+    link: &Link,
+    row: &sqlx::any::AnyRow,
+    commitments: Option<&CommitmentKey>,
+) -> Result<Business, TransparencyError> {
+    let mut unparseable = None;
     let artefact = if let Ok(hex_hash) = row.try_get::<String, _>("output_sha256") {
-        hex::decode(&hex_hash)
+        let parsed = hex::decode(&hex_hash)
             .ok()
-            .and_then(|h| Hash::try_from(h.as_slice()).ok())
+            .and_then(|h| Hash::try_from(h.as_slice()).ok());
+        if parsed.is_none() {
+            unparseable = Some(hex_hash);
+        }
+        parsed
     } else if let Ok(der) = row.try_get::<Vec<u8>, _>("der") {
         Some(super::sha256(&der))
     } else {
@@ -86,10 +119,14 @@ fn record(row: &sqlx::any::AnyRow) -> Result<Record, TransparencyError> {
         .ok()
         .flatten()
         .is_some();
-    Ok(Record {
+    Ok(Business {
         key: row.try_get("key")?,
         artefact,
         revoked,
+        derived: link
+            .record
+            .map(|table| records::from_row(table, row, commitments)),
+        unparseable,
     })
 }
 
@@ -98,13 +135,18 @@ fn record(row: &sqlx::any::AnyRow) -> Result<Record, TransparencyError> {
 struct Seen {
     created: Option<u64>,
     revoked: bool,
+    /// The row's last entry and its leaf index.
+    last: Option<(Option<u64>, LogEntry)>,
 }
 
 /// Runs every link; returns how many business rows matched.
-pub(super) async fn check(db: &Database) -> Result<Result<u64, Finding>, TransparencyError> {
+pub(super) async fn check(
+    db: &Database,
+    commitments: Option<&CommitmentKey>,
+) -> Result<Result<u64, Finding>, TransparencyError> {
     let mut total = 0;
     for link in &LINKS {
-        match check_link(db, link).await? {
+        match check_link(db, link, commitments).await? {
             Ok(rows) => total += rows,
             Err(f) => return Ok(Err(f)),
         }
@@ -112,7 +154,11 @@ pub(super) async fn check(db: &Database) -> Result<Result<u64, Finding>, Transpa
     Ok(Ok(total))
 }
 
-async fn check_link(db: &Database, link: &Link) -> Result<Result<u64, Finding>, TransparencyError> {
+async fn check_link(
+    db: &Database,
+    link: &Link,
+    commitments: Option<&CommitmentKey>,
+) -> Result<Result<u64, Finding>, TransparencyError> {
     // Byte order on both sides, so the merge below agrees with the database.
     let collate = match db.backend {
         Backend::Postgres => " COLLATE \"C\"",
@@ -126,15 +172,26 @@ async fn check_link(db: &Database, link: &Link) -> Result<Result<u64, Finding>, 
         .join(", ");
     let mut business_conn = db.pool.acquire().await.map_err(StoreError::from)?;
     let mut entries_conn = db.pool.acquire().await.map_err(StoreError::from)?;
-    let business_sql = format!("{} ORDER BY {}{collate}", link.rows, link.key_column);
+    let rows = match link.record {
+        Some(table) => table.select_with(link.rows),
+        None => link.rows.to_string(),
+    };
+    let business_sql = format!("{rows} ORDER BY {}{collate}", link.key_column);
+    // Within a subject: sequenced entries in leaf order, then pending ones
+    // in the order the sequencer will give them.
     let entries_sql = format!(
         "SELECT id, leaf_index, subject_id, entry FROM log_entries WHERE kind IN ({kinds}) \
-         ORDER BY subject_id{collate}, leaf_index"
+         ORDER BY subject_id{collate}, CASE WHEN leaf_index IS NULL THEN 1 ELSE 0 END, \
+         leaf_index, created_at, id"
     );
     let mut business = sqlx::query(sqlx::AssertSqlSafe(business_sql)).fetch(&mut *business_conn);
     let mut entries = sqlx::query(sqlx::AssertSqlSafe(entries_sql)).fetch(&mut *entries_conn);
 
-    let mut current = business.try_next().await?.map(|r| record(&r)).transpose()?;
+    let mut current = business
+        .try_next()
+        .await?
+        .map(|r| record(link, &r, commitments))
+        .transpose()?;
     let mut seen = Seen::default();
     let mut matched = 0;
     while let Some(row) = entries.try_next().await? {
@@ -153,7 +210,11 @@ async fn check_link(db: &Database, link: &Link) -> Result<Result<u64, Finding>, 
                 }
                 matched += 1;
             }
-            current = business.try_next().await?.map(|r| record(&r)).transpose()?;
+            current = business
+                .try_next()
+                .await?
+                .map(|r| record(link, &r, commitments))
+                .transpose()?;
             seen = Seen::default();
         }
         let Some(r) = current.as_ref().filter(|r| r.key == subject) else {
@@ -176,9 +237,11 @@ async fn check_link(db: &Database, link: &Link) -> Result<Result<u64, Finding>, 
                 return Ok(Err(finding(
                     index,
                     format!(
-                        "{kind} of {subject:?} logs artefact SHA-256 {} but {} holds {}",
+                        "{kind} of {subject:?} logs artefact SHA-256 {} but {} row {subject:?} \
+                         column {} holds {}",
                         hex::encode(entry.artefact_sha256),
                         link.table,
+                        link.artefact_column,
                         hex::encode(expected)
                     ),
                 )));
@@ -190,6 +253,7 @@ async fn check_link(db: &Database, link: &Link) -> Result<Result<u64, Finding>, 
         if kind == "certificate-revoked" {
             seen.revoked = true;
         }
+        seen.last = Some((index, entry));
     }
     if let Some(r) = current.take() {
         if let Some(f) = finish(link, &r, &seen) {
@@ -199,7 +263,7 @@ async fn check_link(db: &Database, link: &Link) -> Result<Result<u64, Finding>, 
     }
     // Rows after the last entry have no entry at all: the first is named.
     if let Some(row) = business.try_next().await? {
-        let r = record(&row)?;
+        let r = record(link, &row, commitments)?;
         if let Some(f) = finish(link, &r, &Seen::default()) {
             return Ok(Err(f));
         }
@@ -208,7 +272,7 @@ async fn check_link(db: &Database, link: &Link) -> Result<Result<u64, Finding>, 
 }
 
 /// Checks a business row once all its entries were seen.
-fn finish(link: &Link, row: &Record, seen: &Seen) -> Option<Finding> {
+fn finish(link: &Link, row: &Business, seen: &Seen) -> Option<Finding> {
     if seen.created.is_none() {
         return Some(finding(
             None,
@@ -227,5 +291,107 @@ fn finish(link: &Link, row: &Record, seen: &Seen) -> Option<Finding> {
             ),
         ));
     }
+    let (index, last) = seen.last.as_ref()?;
+    if let Some(value) = &row.unparseable {
+        return Some(finding(
+            *index,
+            format!(
+                "{} row {:?} column output_sha256 is not a SHA-256 ({value:?})",
+                link.table, row.key
+            ),
+        ));
+    }
+    let derived = match row.derived.as_ref()? {
+        Ok(derived) => derived,
+        Err(unreadable) => {
+            return Some(finding(*index, format!("cannot read {unreadable}")));
+        }
+    };
+    match &last.record {
+        Some(logged) => compare(*index, last, logged, derived),
+        None => legacy_status(link, *index, last, derived),
+    }
+}
+
+/// The row as it stands against the record its last (version-2) entry logged.
+fn compare(
+    index: Option<u64>,
+    last: &LogEntry,
+    logged: &Record,
+    derived: &Record,
+) -> Option<Finding> {
+    if logged.table != derived.table || logged.key != derived.key {
+        return Some(finding(
+            index,
+            format!(
+                "{} logs {} row {:?}, the audit read {} row {:?}",
+                last.kind.as_str(),
+                logged.table,
+                logged.key,
+                derived.table,
+                derived.key
+            ),
+        ));
+    }
+    for (name, value) in &logged.columns {
+        let now = derived.columns.get(name);
+        if now.is_none() && matches!(value, crate::log::Value::Personal(_)) {
+            continue; // no commitment key: personal columns are not checked
+        }
+        if now != Some(value) {
+            return Some(finding(
+                index,
+                format!(
+                    "{} row {:?} column {name} is {} but the {} entry logged {value}",
+                    derived.table,
+                    derived.key,
+                    now.map_or("missing".to_string(), ToString::to_string),
+                    last.kind.as_str()
+                ),
+            ));
+        }
+    }
+    if let Some(name) = derived
+        .columns
+        .keys()
+        .find(|n| !logged.columns.contains_key(*n))
+    {
+        return Some(finding(
+            index,
+            format!(
+                "{} row {:?} column {name} is not in the {} entry's record",
+                derived.table,
+                derived.key,
+                last.kind.as_str()
+            ),
+        ));
+    }
     None
+}
+
+/// A row whose last entry is version 1: its status must be the last logged one.
+fn legacy_status(
+    link: &Link,
+    index: Option<u64>,
+    last: &LogEntry,
+    derived: &Record,
+) -> Option<Finding> {
+    let logged = match last.details.get("status") {
+        Some(status) => status.as_str(),
+        None if link.table == "licenses" => "valid",
+        None if link.table == "seals" => "active",
+        None => return None,
+    };
+    match derived.columns.get("status") {
+        Some(crate::log::Value::Text(now)) if now == logged => None,
+        now => Some(finding(
+            index,
+            format!(
+                "{} row {:?} column status is {} but its last logged status is {logged:?}",
+                link.table,
+                derived.key,
+                now.map_or("missing".to_string(), ToString::to_string)
+            ),
+        )),
+    }
 }

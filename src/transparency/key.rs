@@ -98,6 +98,55 @@ pub async fn load(db: &Database, keys: &KeyStore) -> Result<Option<LogKey>, Tran
     }))
 }
 
+/// Setting holding the sealed commitment secret (base64), see [`crate::keystore::CommitmentKey`].
+const COMMITMENT_KEY: &str = "log_commitment_key";
+
+/// Opens the installation's commitment key (creating it on first start) and
+/// installs it in `keys` for the log's writers.
+pub async fn open_or_create_commitment_key(
+    db: &Database,
+    keys: &KeyStore,
+) -> Result<Arc<crate::keystore::CommitmentKey>, TransparencyError> {
+    use base64::Engine as _;
+    let mut conn = db.pool.acquire().await.map_err(store::StoreError::from)?;
+    let stored = match settings::get(&mut conn, COMMITMENT_KEY).await? {
+        Some(text) => text,
+        None => {
+            let sealed = keys.new_commitment_secret()?;
+            let text = base64::engine::general_purpose::STANDARD.encode(sealed);
+            // Another process may have won: then its secret is the one.
+            settings::put_if_absent(&mut conn, COMMITMENT_KEY, &text).await?
+        }
+    };
+    let key = open_commitment_key(keys, &stored)?;
+    Ok(keys.install_commitment_key(key))
+}
+
+/// Opens the existing commitment key, if any (the audit: it never creates one).
+pub async fn load_commitment_key(
+    db: &Database,
+    keys: &KeyStore,
+) -> Result<Option<crate::keystore::CommitmentKey>, TransparencyError> {
+    let mut conn = db.pool.acquire().await.map_err(store::StoreError::from)?;
+    settings::get(&mut conn, COMMITMENT_KEY)
+        .await?
+        .map(|text| open_commitment_key(keys, &text))
+        .transpose()
+}
+
+fn open_commitment_key(
+    keys: &KeyStore,
+    text: &str,
+) -> Result<crate::keystore::CommitmentKey, TransparencyError> {
+    use base64::Engine as _;
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| {
+            TransparencyError::Inconsistent("the sealed commitment key is not base64".into())
+        })?;
+    Ok(keys.open_commitment_key(&sealed)?)
+}
+
 /// The published verifier key text, read without the master key (audits, trust bundle).
 pub async fn published_verifier_key(
     conn: &mut store::Connection,

@@ -16,10 +16,12 @@ mod error;
 pub mod key;
 pub mod nodes;
 pub mod proofs;
+pub mod records;
 pub mod sequencer;
 
 use std::collections::BTreeMap;
 
+use crate::keystore::CommitmentKey;
 use crate::log::{EntryKind, LogEntry};
 use crate::store::{self, Connection, StoreError};
 
@@ -39,8 +41,12 @@ pub struct Event<'a> {
     pub artefact: &'a [u8],
     /// Who did it.
     pub actor: &'a str,
-    /// Further facts.
+    /// Further facts (nothing personal: they are published as is).
     pub details: &'a [(&'a str, &'a str)],
+    /// The table whose row `subject_id` names, read back after the action
+    /// and committed to (a version-2 entry), with the key for its personal
+    /// columns; without one (no commitment key open) a version-1 entry.
+    pub record: Option<(&'a records::Table, Option<&'a CommitmentKey>)>,
 }
 
 /// SHA-256 of an artefact.
@@ -52,6 +58,12 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// Records `event` in the caller's transaction (unsequenced until the sequencer runs).
 pub async fn record(conn: &mut Connection, event: Event<'_>) -> Result<String, StoreError> {
+    let record = match event.record {
+        Some((table, Some(key))) => {
+            Some(records::snapshot(conn, table, event.subject_id, key).await?)
+        }
+        _ => None,
+    };
     let entry = LogEntry {
         kind: event.kind,
         subject_id: event.subject_id.to_string(),
@@ -64,6 +76,7 @@ pub async fn record(conn: &mut Connection, event: Event<'_>) -> Result<String, S
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<BTreeMap<_, _>>(),
+        record,
     };
     store::log::append(conn, &entry).await
 }

@@ -25,6 +25,7 @@ fn entry(n: u8) -> Vec<u8> {
         time: 1_700_000_000 + i64::from(n),
         actor: "client".into(),
         details: BTreeMap::new(),
+        record: None,
     }
     .encode()
     .unwrap()
