@@ -1103,3 +1103,33 @@ async fn default_resources_of_a_form_with_fields_may_not_change() {
     };
     refused(&check(&app, &restyled), "the form's /DR or /DA changed");
 }
+
+/// A later cross-reference entry that points where no such object is: one
+/// reader skips it, another reconstructs the file and may show something
+/// else. No verdict rests on one reader's recovery (found by fuzzing).
+#[tokio::test]
+async fn an_entry_that_cannot_be_parsed_is_no_valid_document() {
+    let app = spawn_app().await;
+    let dept = department_with_seal(&app, "福州市文化和旅游局").await;
+    let signed = stamped(&app, &dept, plain_pdf("Performance permit"), "200").await;
+    let next = next_id(&Document::load_mem(&signed).unwrap());
+    let updated = append_update(&signed, &[(next, "<< /Note (later) >>".into())]);
+    passes(&check(&app, &updated));
+    // The new entry's offset now points into the first revision's header.
+    let line = format!("{next} 1\n");
+    let at = updated
+        .windows(line.len())
+        .rposition(|w| w == line.as_bytes())
+        .unwrap()
+        + line.len();
+    let mut broken = updated.clone();
+    broken[at..at + 10].copy_from_slice(b"0000000003");
+    let report = check(&app, &broken);
+    assert_eq!(report.indication, TotalFailed, "{}", report.summary());
+    refused(
+        &report,
+        &format!(
+            "object {next} 0 R, which the cross-reference data places at offset 3, cannot be parsed"
+        ),
+    );
+}

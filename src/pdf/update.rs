@@ -109,7 +109,67 @@ pub(crate) fn load_within(bytes: &[u8], budget: &mut Budget) -> Result<Document,
     if doc.xref_recovery.is_some() {
         return Err(PdfError::DamagedXref);
     }
+    unparsed_entries(&doc, bytes)?;
     Ok(doc)
+}
+
+/// For an object that did not parse: its `/ByteRange`, quoted, when it
+/// holds an integer beyond 64 bits (a signature that must not silently
+/// disappear, but fail naming why).
+fn byte_range_hint(text: &[u8]) -> String {
+    let Some(at) = text.windows(10).position(|w| w == b"/ByteRange") else {
+        return String::new();
+    };
+    let rest = &text[at..];
+    let end = rest
+        .iter()
+        .position(|&b| b == b']')
+        .map_or(rest.len().min(80), |e| e + 1)
+        .min(120);
+    let quoted = String::from_utf8_lossy(&rest[..end]).into_owned();
+    let huge = quoted
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|digits| digits.len() > 19);
+    if huge {
+        format!(": it holds {quoted}, and a /ByteRange holds only integers that fit in 64 bits")
+    } else {
+        String::new()
+    }
+}
+
+/// Refuses a document whose cross-reference data names an object that
+/// cannot be parsed where it says (ISO 32000-1 §7.5.4, §7.5.8). A lenient
+/// reader skips such an object, another reconstructs the file and may find
+/// different content there: no verdict about what the document shows may
+/// rest on one reader's way of recovering.
+fn unparsed_entries(doc: &Document, bytes: &[u8]) -> Result<(), PdfError> {
+    use lopdf::xref::XrefEntry;
+    for (&number, entry) in &doc.reference_table.entries {
+        let (id, place) = match *entry {
+            XrefEntry::Normal { offset, generation } => {
+                ((number, generation), format!("at offset {offset}"))
+            }
+            XrefEntry::Compressed { container, .. } => {
+                ((number, 0), format!("in object stream {container}"))
+            }
+            _ => continue,
+        };
+        if !doc.objects.contains_key(&id) {
+            let text = match *entry {
+                XrefEntry::Normal { offset, .. } => usize::try_from(offset)
+                    .ok()
+                    .and_then(|o| bytes.get(o..bytes.len().min(o.saturating_add(4096)))),
+                _ => None,
+            };
+            return Err(PdfError::Malformed(format!(
+                "object {} {} R, which the cross-reference data places {place}, cannot be parsed{}",
+                id.0,
+                id.1,
+                text.map(byte_range_hint).unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl<'a> Update<'a> {

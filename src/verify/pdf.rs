@@ -229,12 +229,7 @@ impl Context<'_> {
                 out.fail(
                     Indication::TotalFailed,
                     SubIndication::FormatFailure,
-                    format!(
-                        "signature field {:?}: {}{}",
-                        bad.field_name,
-                        bad.why,
-                        self.unparsed_byte_range(bad.value_id)
-                    ),
+                    format!("signature field {:?}: {}", bad.field_name, bad.why),
                 );
                 return Checked {
                     sig: None,
@@ -308,32 +303,6 @@ impl Context<'_> {
             out,
             intact,
         }
-    }
-
-    /// For a signature dictionary the parser dropped (e.g. a `/ByteRange`
-    /// integer beyond 64 bits), the `/ByteRange` as written in the file.
-    fn unparsed_byte_range(&self, value: Option<lopdf::ObjectId>) -> String {
-        let Some(lopdf::xref::XrefEntry::Normal { offset, .. }) =
-            value.and_then(|(n, _)| self.last.reference_table.get(n))
-        else {
-            return String::new();
-        };
-        let start = usize::try_from(*offset)
-            .unwrap_or(usize::MAX)
-            .min(self.bytes.len());
-        let window = &self.bytes[start..self.bytes.len().min(start.saturating_add(4096))];
-        let Some(at) = window.windows(10).position(|w| w == b"/ByteRange") else {
-            return String::new();
-        };
-        let rest = &window[at..];
-        let end = rest
-            .iter()
-            .position(|&b| b == b']')
-            .map_or(rest.len().min(80), |e| e + 1);
-        format!(
-            " (the object cannot be parsed: {}; a /ByteRange holds only integers that fit in 64 bits)",
-            String::from_utf8_lossy(&rest[..end.min(120)])
-        )
     }
 
     /// The revision ending at `end`, parsed once per verification.
