@@ -550,21 +550,7 @@ async fn stamping_refuses_what_a_signature_cannot_protect() {
             ),
         ),
     ] {
-        let r = stamp(
-            &app,
-            &dept.token,
-            pdf,
-            &[
-                ("seal_id", &dept.seal_id),
-                ("page", "1"),
-                ("x", "200"),
-                ("y", "150"),
-            ],
-            None,
-        )
-        .await;
-        assert_eq!(r.status(), 422);
-        let body = r.text().await.unwrap();
+        let body = upload_refused(&app, &dept, pdf).await;
         assert!(body.contains(&text), "{body}");
     }
 }
@@ -925,21 +911,11 @@ async fn resource_limits_are_named() {
     refused(&report, "object streams decompress to more than");
     // Stamping refuses it too (422 naming the limit), without inflating it.
     let dept = department_with_seal(&app, "福州市应急管理局").await;
-    let r = stamp(
-        &app,
-        &dept.token,
-        bomb,
-        &[
-            ("seal_id", &dept.seal_id),
-            ("page", "1"),
-            ("x", "200"),
-            ("y", "150"),
-        ],
-        None,
-    )
-    .await;
-    assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("resource limit"));
+    assert!(
+        upload_refused(&app, &dept, bomb)
+            .await
+            .contains("resource limit")
+    );
 
     // More signature fields with a value than the limit.
     let signed = stamped(&app, &dept, plain_pdf("Many fields"), "200").await;
@@ -1132,4 +1108,21 @@ async fn an_entry_that_cannot_be_parsed_is_no_valid_document() {
             "object {next} 0 R, which the cross-reference data places at offset 3, cannot be parsed"
         ),
     );
+}
+
+/// Stamps `pdf` on page 1 and expects 422; the error body.
+async fn upload_refused(
+    app: &TestApp,
+    dept: &common::stamping::Department,
+    pdf: Vec<u8>,
+) -> String {
+    let fields = [
+        ("seal_id", dept.seal_id.as_str()),
+        ("page", "1"),
+        ("x", "200"),
+        ("y", "150"),
+    ];
+    let r = stamp(app, &dept.token, pdf, &fields, None).await;
+    assert_eq!(r.status(), 422);
+    r.text().await.unwrap()
 }
