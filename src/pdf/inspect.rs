@@ -69,8 +69,6 @@ pub struct UnreadableSignature {
     pub field_name: String,
     /// What is wrong, naming the value.
     pub why: String,
-    /// The `/V` reference, if it is one.
-    pub value_id: Option<ObjectId>,
 }
 
 /// Lists the signatures of `pdf` in the order of their fields.
@@ -117,7 +115,6 @@ pub fn signature_entries(
         found.push(entry.map_err(|why| UnreadableSignature {
             field_name: field.name,
             why,
-            value_id,
         }));
     }
     Ok(found)
@@ -184,8 +181,8 @@ fn references(doc: &Document, sig: &Dictionary) -> (Option<u8>, Option<FieldLock
             .and_then(|(_, o)| o.as_dict().ok());
         match r.get(b"TransformMethod").and_then(Object::as_name).ok() {
             Some(b"DocMDP") => {
-                // Table 254: /P defaults to 2; other values are treated as 2... no:
-                // only 1, 2 and 3 are defined; anything else is the strictest.
+                // Table 254: /P defaults to 2; only 1, 2 and 3 are defined,
+                // so any other value is read as the strictest, 1.
                 let value = params
                     .and_then(|d| d.get(b"P").and_then(Object::as_i64).ok())
                     .unwrap_or(2);
