@@ -96,6 +96,15 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     transparency::key::open_or_create_commitment_key(&db, &keys)
         .await
         .context("opening the log's commitment key")?;
+    let backfilled = transparency::coverage::backfill_once(&db, &keys)
+        .await
+        .context("bringing earlier rows onto the transparency log")?;
+    if backfilled > 0 {
+        tracing::info!(
+            entries = backfilled,
+            "logged rows written before the log covered their tables"
+        );
+    }
     // Entries recorded while no server ran (e.g. the PKI just created) get their checkpoint now.
     transparency::sequence_all(&db, &log_key, SEQUENCER_BATCH)
         .await

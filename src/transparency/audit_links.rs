@@ -9,12 +9,17 @@
 //! - every `seals` row has a `seal-created` entry;
 //! - every `licenses` row has a `license-issued` entry whose artefact hash is
 //!   SHA-256 of its signed record (COSE_Sign1);
+//! - every `departments`, `api_clients`, `license_types`,
+//!   `license_type_issuers` and `crls` row has its creation entry (a CRL's
+//!   artefact hash is SHA-256 of its DER);
 //! - every entry of those kinds names a row that exists;
-//! - for `stamps`, `seals` and `licenses` (issue 16): the row is re-derived
-//!   as a [`Record`] and must equal the record of its last entry when that
-//!   entry is version 2, naming the first column that differs; a value that
-//!   cannot be read is a failure; with a version-1 last entry, a seal's or
-//!   license's status must be the one its last logged change says.
+//! - every row is re-derived as a [`Record`] and must equal the record of
+//!   its last entry when that entry is version 2, naming the first column
+//!   that differs; a value that cannot be read is a failure. Tables logged
+//!   before version 2 existed (stamps, certificates, seals, licenses) may
+//!   still end in a version-1 entry: then a seal's or license's status must
+//!   be the one its last logged change says. Tables covered since version 2
+//!   must end in a version-2 entry.
 
 use futures_util::TryStreamExt as _;
 use sqlx::Row;
@@ -43,9 +48,15 @@ struct Link {
     /// The table whose rows version-2 entries commit to; `rows` is then the
     /// extra select list after the key.
     record: Option<&'static Table>,
+    /// The kind that must exist for a row whose `revoked_at` is set (checked
+    /// also for version-1 entries, which carry no record).
+    revocation: Option<&'static str>,
+    /// Whether the table was logged in version 1, so a row's last entry may
+    /// be a version-1 entry without a record.
+    legacy: bool,
 }
 
-const LINKS: [Link; 4] = [
+const LINKS: [Link; 9] = [
     Link {
         table: "stamps",
         rows: ", id AS key",
@@ -54,15 +65,19 @@ const LINKS: [Link; 4] = [
         key_column: "id",
         artefact_column: "output_sha256",
         record: Some(&records::STAMPS),
+        revocation: None,
+        legacy: true,
     },
     Link {
         table: "certificates",
-        rows: "SELECT serial_hex AS key, der, revoked_at FROM certificates",
+        rows: ", serial_hex AS key",
         kinds: &["certificate-issued", "certificate-revoked"],
         creation: "certificate-issued",
         key_column: "serial_hex",
         artefact_column: "der",
-        record: None,
+        record: Some(&records::CERTIFICATES),
+        revocation: Some("certificate-revoked"),
+        legacy: true,
     },
     Link {
         table: "seals",
@@ -72,6 +87,8 @@ const LINKS: [Link; 4] = [
         key_column: "id",
         artefact_column: "",
         record: Some(&records::SEALS),
+        revocation: None,
+        legacy: true,
     },
     Link {
         table: "licenses",
@@ -81,6 +98,63 @@ const LINKS: [Link; 4] = [
         key_column: "id",
         artefact_column: "record",
         record: Some(&records::LICENSES),
+        revocation: None,
+        legacy: true,
+    },
+    Link {
+        table: "departments",
+        rows: ", id AS key",
+        kinds: &["department-created", "department-changed"],
+        creation: "department-created",
+        key_column: "id",
+        artefact_column: "",
+        record: Some(&records::DEPARTMENTS),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "api_clients",
+        rows: ", id AS key",
+        kinds: &["client-created", "client-revoked"],
+        creation: "client-created",
+        key_column: "id",
+        artefact_column: "",
+        record: Some(&records::API_CLIENTS),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "license_types",
+        rows: ", code AS key",
+        kinds: &["license-type-created"],
+        creation: "license-type-created",
+        key_column: "code",
+        artefact_column: "",
+        record: Some(&records::LICENSE_TYPES),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "license_type_issuers",
+        rows: ", (type_code || ' ' || department_id) AS key",
+        kinds: &["license-type-issuer-added"],
+        creation: "license-type-issuer-added",
+        key_column: "(type_code || ' ' || department_id)",
+        artefact_column: "",
+        record: Some(&records::LICENSE_TYPE_ISSUERS),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "crls",
+        rows: ", (ca || ' ' || number) AS key",
+        kinds: &["crl-issued"],
+        creation: "crl-issued",
+        key_column: "(ca || ' ' || number)",
+        artefact_column: "der",
+        record: Some(&records::CRLS),
+        revocation: None,
+        legacy: false,
     },
 ];
 
@@ -114,11 +188,12 @@ fn record(
     } else {
         None
     };
-    let revoked = row
-        .try_get::<Option<i64>, _>("revoked_at")
-        .ok()
-        .flatten()
-        .is_some();
+    let revoked = link.revocation.is_some()
+        && row
+            .try_get::<Option<i64>, _>("revoked_at")
+            .ok()
+            .flatten()
+            .is_some();
     Ok(Business {
         key: row.try_get("key")?,
         artefact,
@@ -250,7 +325,7 @@ async fn check_link(
         if kind == link.creation {
             seen.created = Some(index.unwrap_or(u64::MAX));
         }
-        if kind == "certificate-revoked" {
+        if Some(kind) == link.revocation {
             seen.revoked = true;
         }
         seen.last = Some((index, entry));
@@ -274,24 +349,33 @@ async fn check_link(
 /// Checks a business row once all its entries were seen.
 fn finish(link: &Link, row: &Business, seen: &Seen) -> Option<Finding> {
     if seen.created.is_none() {
+        let hint = if link.legacy {
+            ""
+        } else {
+            "; a database from before the log covered this table is brought onto it by starting the server once"
+        };
         return Some(finding(
             None,
             format!(
-                "{} row {:?} has no {} entry in the log (recorded off the books)",
+                "{} row {:?} has no {} entry in the log (recorded off the books{hint})",
                 link.table, row.key, link.creation
             ),
         ));
     }
-    if row.revoked && !seen.revoked {
-        return Some(finding(
+    // A revocation without its entry: a version-2 record names the column
+    // (below); a version-1 entry has only this check.
+    let revoked_off_the_books = (row.revoked && !seen.revoked).then(|| {
+        finding(
             None,
             format!(
                 "certificate {:?} is revoked but the log has no revocation entry",
                 row.key
             ),
-        ));
-    }
-    let (index, last) = seen.last.as_ref()?;
+        )
+    });
+    let Some((index, last)) = seen.last.as_ref() else {
+        return revoked_off_the_books;
+    };
     if let Some(value) = &row.unparseable {
         return Some(finding(
             *index,
@@ -301,15 +385,29 @@ fn finish(link: &Link, row: &Business, seen: &Seen) -> Option<Finding> {
             ),
         ));
     }
-    let derived = match row.derived.as_ref()? {
+    let Some(derived) = row.derived.as_ref() else {
+        return revoked_off_the_books;
+    };
+    let derived = match derived {
         Ok(derived) => derived,
         Err(unreadable) => {
             return Some(finding(*index, format!("cannot read {unreadable}")));
         }
     };
     match &last.record {
-        Some(logged) => compare(*index, last, logged, derived),
-        None => legacy_status(link, *index, last, derived),
+        Some(logged) => compare(*index, last, logged, derived).or(revoked_off_the_books),
+        None if link.legacy => {
+            revoked_off_the_books.or_else(|| legacy_status(link, *index, last, derived))
+        }
+        None => Some(finding(
+            *index,
+            format!(
+                "{} of {} row {:?} commits to no record (a version-1 entry where version 2 is required)",
+                last.kind.as_str(),
+                link.table,
+                row.key
+            ),
+        )),
     }
 }
 
