@@ -13,6 +13,7 @@ mod license_trust;
 mod license_verify;
 mod license_versions;
 mod licenses;
+mod lifecycle_races;
 mod log_audit;
 mod logged;
 mod pdf_engine;

@@ -278,7 +278,13 @@ pub async fn change(
     {
         return Err(ActionError::invalid("reason", "at most 200 characters"));
     }
-    store::licenses::set_status(&mut tx, id, next, reason.as_deref(), now).await?;
+    if !store::licenses::set_status(&mut tx, id, &row.status, next, reason.as_deref(), now).await? {
+        return Err(ActionError::Conflict {
+            code: "license_status",
+            message: "the license's status changed while this change was made; read it again"
+                .into(),
+        });
+    }
     let department = store::departments::get(&mut tx, &row.department_id).await?;
     crate::transparency::record(
         &mut tx,

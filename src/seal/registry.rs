@@ -375,10 +375,18 @@ pub async fn change_seal(
         SealChange::Reinstate => (&[SUSPENDED], ACTIVE),
         SealChange::Revoke(_) => (&[ACTIVE, SUSPENDED], REVOKED),
     };
-    if !store::seals::set_status(&mut tx, id, from, to, store::now_unix()).await? {
+    if !from.contains(&seal.status.as_str()) {
         return Err(ActionError::Conflict {
             code: "invalid_seal_state",
             message: format!("the seal is {}; cannot go to {to}", seal.status),
+        });
+    }
+    // Conditional on the status just read: of two concurrent changes only
+    // the first applies, and the log's `from` is what the row really was.
+    if !store::seals::set_status(&mut tx, id, &[&seal.status], to, store::now_unix()).await? {
+        return Err(ActionError::Conflict {
+            code: "invalid_seal_state",
+            message: "the seal's status changed while this change was made; read it again".into(),
         });
     }
     if let SealChange::Revoke(reason) = change {

@@ -285,24 +285,30 @@ pub enum Artefact {
     Pdf,
 }
 
-/// Sets a license's status.
+/// Sets a license's status if its stored status is still `from` (checked in
+/// the same statement, so of two concurrent changes read from one status
+/// only the first applies, and nothing leaves `revoked`). Returns whether
+/// the row changed.
 pub async fn set_status(
     conn: &mut Connection,
     id: &str,
+    from: &str,
     status: &str,
     reason: Option<&str>,
     now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE licenses SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4",
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE licenses SET status = $1, status_reason = $2, updated_at = $3 \
+         WHERE id = $4 AND status = $5 AND status <> 'revoked'",
     )
     .bind(status)
     .bind(reason)
     .bind(now)
     .bind(id)
+    .bind(from)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Identifiers of licenses with `status`, sorted.
