@@ -321,9 +321,11 @@ pub async fn snapshot(
     let revoked = store::licenses::ids_with_status(&mut conn, REVOKED).await?;
     let suspended = store::licenses::ids_with_status(&mut conn, SUSPENDED).await?;
     let superseded = store::licenses::superseded_pairs(&mut conn).await?;
+    let compromised = store::licenses::compromised_seal_records(&mut conn).await?;
     drop(conn);
     let snapshot = StatusSnapshot::new(revoked, suspended, OffsetDateTime::now_utc())
-        .with_superseded(superseded);
+        .with_superseded(superseded)
+        .with_compromised(compromised);
     let cose = snapshot
         .sign(
             &*authority.issuing.signer,
