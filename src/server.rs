@@ -223,6 +223,12 @@ pub async fn serve(prepared: Prepared, listener: TcpListener) -> anyhow::Result<
         prepared.log_key,
         prepared.state.config.certs_dir.clone(),
     ));
+    let retention = prepared
+        .state
+        .config
+        .document_store()
+        .filter(|documents| documents.retention().is_some())
+        .map(|documents| tokio::spawn(run_retention(documents)));
     let app = http::router(prepared.state);
     let served = axum::serve(
         listener,
@@ -232,7 +238,25 @@ pub async fn serve(prepared: Prepared, listener: TcpListener) -> anyhow::Result<
     .await
     .context("serving HTTP");
     sequencer.abort();
+    if let Some(retention) = retention {
+        retention.abort();
+    }
     served
+}
+
+/// Deletes stamped PDFs past the retention from the document store, hourly.
+async fn run_retention(documents: crate::store::documents::DocumentStore) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let store = documents.clone();
+        match tokio::task::spawn_blocking(move || store.prune(std::time::SystemTime::now())).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(deleted)) => tracing::info!(deleted, "stamped PDFs past the retention deleted"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "document retention"),
+            Err(e) => tracing::warn!(error = %e, "document retention task"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

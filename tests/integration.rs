@@ -6,6 +6,7 @@ mod common;
 
 mod browser;
 mod cli;
+mod documents;
 mod foundation;
 mod fuzz_seeds;
 mod license_import;

@@ -29,6 +29,7 @@ use super::audit::{Finding, finding};
 use super::records::{self, Table};
 use crate::keystore::CommitmentKey;
 use crate::log::{Hash, LogEntry, Record};
+use crate::store::documents::DocumentStore;
 use crate::store::{Backend, Database, StoreError};
 
 /// One business table and the entries that must match it.
@@ -167,12 +168,59 @@ struct Business {
     derived: Option<Result<Record, records::Unreadable>>,
     /// A stamp's `output_sha256` that is not a SHA-256 in hex.
     unparseable: Option<String>,
+    /// What is wrong with a stamped PDF kept in the document store.
+    document: Option<String>,
+}
+
+/// A stamp whose PDF is in the document store (the row holds no bytes): the
+/// file must exist and hash to `output_sha256`, unless the retention
+/// deleted it.
+fn check_document(
+    row: &sqlx::any::AnyRow,
+    documents: Option<&DocumentStore>,
+) -> Result<Option<String>, TransparencyError> {
+    let Ok(in_database) = row.try_get::<Vec<u8>, _>("output_pdf") else {
+        return Ok(None);
+    };
+    if !in_database.is_empty() {
+        return Ok(None);
+    }
+    let key: String = row.try_get("key")?;
+    let expected: String = row.try_get("output_sha256")?;
+    let Some(documents) = documents else {
+        return Ok(Some(format!(
+            "stamps row {key:?} column output_pdf is empty, and this audit has no document store to find the PDF in"
+        )));
+    };
+    match documents.get(&expected) {
+        Ok(Some(pdf)) => {
+            let found = hex::encode(super::sha256(&pdf));
+            Ok((found != expected).then(|| {
+                format!(
+                    "stamps row {key:?}: the stored document hashes to {found}, column output_sha256 says {expected} (the stamped PDF file was altered)"
+                )
+            }))
+        }
+        Ok(None) => {
+            let created: i64 = row.try_get("created_at")?;
+            let expired = documents.retention().is_some_and(|retention| {
+                crate::store::now_unix() - created > retention.as_secs() as i64
+            });
+            Ok((!expired).then(|| {
+                format!(
+                    "stamps row {key:?}: its stamped PDF {expected} is missing from the document store"
+                )
+            }))
+        }
+        Err(e) => Ok(Some(format!("stamps row {key:?}: {e}"))),
+    }
 }
 
 fn record(
     link: &Link,
     row: &sqlx::any::AnyRow,
     commitments: Option<&CommitmentKey>,
+    documents: Option<&DocumentStore>,
 ) -> Result<Business, TransparencyError> {
     let mut unparseable = None;
     let artefact = if let Ok(hex_hash) = row.try_get::<String, _>("output_sha256") {
@@ -202,6 +250,7 @@ fn record(
             .record
             .map(|table| records::from_row(table, row, commitments)),
         unparseable,
+        document: check_document(row, documents)?,
     })
 }
 
@@ -218,10 +267,11 @@ struct Seen {
 pub(super) async fn check(
     db: &Database,
     commitments: Option<&CommitmentKey>,
+    documents: Option<&DocumentStore>,
 ) -> Result<Result<u64, Finding>, TransparencyError> {
     let mut total = 0;
     for link in &LINKS {
-        match check_link(db, link, commitments).await? {
+        match check_link(db, link, commitments, documents).await? {
             Ok(rows) => total += rows,
             Err(f) => return Ok(Err(f)),
         }
@@ -233,6 +283,7 @@ async fn check_link(
     db: &Database,
     link: &Link,
     commitments: Option<&CommitmentKey>,
+    documents: Option<&DocumentStore>,
 ) -> Result<Result<u64, Finding>, TransparencyError> {
     // Byte order on both sides, so the merge below agrees with the database.
     let collate = match db.backend {
@@ -265,7 +316,7 @@ async fn check_link(
     let mut current = business
         .try_next()
         .await?
-        .map(|r| record(link, &r, commitments))
+        .map(|r| record(link, &r, commitments, documents))
         .transpose()?;
     let mut seen = Seen::default();
     let mut matched = 0;
@@ -288,7 +339,7 @@ async fn check_link(
             current = business
                 .try_next()
                 .await?
-                .map(|r| record(link, &r, commitments))
+                .map(|r| record(link, &r, commitments, documents))
                 .transpose()?;
             seen = Seen::default();
         }
@@ -338,7 +389,7 @@ async fn check_link(
     }
     // Rows after the last entry have no entry at all: the first is named.
     if let Some(row) = business.try_next().await? {
-        let r = record(link, &row, commitments)?;
+        let r = record(link, &row, commitments, documents)?;
         if let Some(f) = finish(link, &r, &Seen::default()) {
             return Ok(Err(f));
         }
@@ -394,11 +445,14 @@ fn finish(link: &Link, row: &Business, seen: &Seen) -> Option<Finding> {
             return Some(finding(*index, format!("cannot read {unreadable}")));
         }
     };
+    let document = || row.document.clone().map(|message| finding(*index, message));
     match &last.record {
-        Some(logged) => compare(*index, last, logged, derived).or(revoked_off_the_books),
-        None if link.legacy => {
-            revoked_off_the_books.or_else(|| legacy_status(link, *index, last, derived))
-        }
+        Some(logged) => compare(*index, last, logged, derived)
+            .or(revoked_off_the_books)
+            .or_else(document),
+        None if link.legacy => revoked_off_the_books
+            .or_else(|| legacy_status(link, *index, last, derived))
+            .or_else(document),
         None => Some(finding(
             *index,
             format!(
