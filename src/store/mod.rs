@@ -77,6 +77,49 @@ pub struct Database {
     pub serials: std::sync::Arc<serials::SerialBlocks>,
     /// Writes waiting to share a transaction ([`Database::write_batched`]).
     pub batches: std::sync::Arc<batch::BatchWriter>,
+    /// This process's turn to write (SQLite): see [`WriteTransaction`].
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The longest a write waits for its turn before failing (as SQLite's own
+/// busy timeout would have).
+const WRITER_WAIT: Duration = Duration::from_secs(30);
+
+/// A write transaction. On SQLite it also holds this process's writer turn:
+/// writers queue in arrival order on an async mutex before `BEGIN IMMEDIATE`
+/// instead of polling SQLite's busy handler, whose sleeps grow to 100 ms
+/// and let late arrivals overtake — the source of stamping's p99 of
+/// hundreds of milliseconds under load (issue 17). It dereferences to the
+/// connection, so store functions take it as `&mut Connection`.
+pub struct WriteTransaction {
+    // Dropped first: an uncommitted transaction rolls back before the turn passes.
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTransaction {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.tx
+    }
+}
+
+impl WriteTransaction {
+    /// Commits, then gives the turn to the next writer.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    /// Rolls back, then gives the turn to the next writer.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
 }
 
 impl Database {
@@ -121,16 +164,30 @@ impl Database {
             backend,
             serials: Default::default(),
             batches: Default::default(),
+            writer: Default::default(),
         })
     }
 
-    /// Starts a transaction. On SQLite it takes the write lock at once
+    /// Starts a transaction. On SQLite it waits for this process's writer
+    /// turn ([`WriteTransaction`]) and takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so concurrent writers queue instead of failing
-    /// with SQLITE_BUSY half-way.
-    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    /// with SQLITE_BUSY half-way; another process writing to the same file
+    /// is still waited for by SQLite's busy timeout.
+    pub async fn begin(&self) -> Result<WriteTransaction, StoreError> {
         match self.backend {
-            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
-            Backend::Postgres => Ok(self.pool.begin().await?),
+            Backend::Sqlite => {
+                let turn = tokio::time::timeout(WRITER_WAIT, self.writer.clone().lock_owned())
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?;
+                Ok(WriteTransaction {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                })
+            }
+            Backend::Postgres => Ok(WriteTransaction {
+                tx: self.pool.begin().await?,
+                _turn: None,
+            }),
         }
     }
 }
