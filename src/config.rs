@@ -24,6 +24,8 @@ pub struct Config {
     pub master_key: Option<String>,
     /// Production mode: refuse development fallbacks for secrets.
     pub production: bool,
+    /// `GOVSEAL_WITNESSES`: the witness policy file (C2SP tlog-policy with witness URLs).
+    pub witnesses: Option<PathBuf>,
 }
 
 /// A configuration that must not start.
@@ -49,6 +51,7 @@ impl Config {
             admin_token: None,
             master_key: None,
             production: false,
+            witnesses: None,
         }
     }
 

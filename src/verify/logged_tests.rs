@@ -58,6 +58,7 @@ fn trust(key: &dyn Signer, checkpoint: Option<String>) -> LogTrust {
     LogTrust {
         verifier_key: Some(checkpoint::verifier_key(ORIGIN, key.public_key()).unwrap()),
         checkpoint,
+        witness_policy: None,
     }
 }
 
