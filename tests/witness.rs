@@ -260,6 +260,56 @@ async fn checkpoints_carry_two_cosignatures_and_verify_enforces_the_policy_offli
     }
     assert_eq!(cosignature_lines(&published).len(), 2, "{published}");
 
+    // Each witness serves what it cosigned (tlog-witness monitor retrieval).
+    let origin = published.lines().next().unwrap();
+    let origin_hash = hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        origin.as_bytes(),
+    ));
+    for witness in &w.witnesses {
+        let served = reqwest::get(format!("{}/{origin_hash}/checkpoint", witness.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            published.starts_with(
+                served
+                    .lines()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .as_str()
+            ),
+            "{served}"
+        );
+        assert!(served.contains(&format!("\u{2014} {} ", witness.name)));
+    }
+
+    // A log that lost track of its cosignatures (a restore, a crash between
+    // the witness's answer and the commit) asks from size 0, is told the
+    // witnesses' size by a 409, and gets them again from there.
+    sqlx::query("DELETE FROM log_cosignatures")
+        .execute(&w.app.state.db.pool)
+        .await
+        .unwrap();
+    let mut recovered = String::new();
+    for _ in 0..100 {
+        recovered = w
+            .app
+            .get("/v1/log/checkpoint", None)
+            .await
+            .text()
+            .await
+            .unwrap();
+        if cosignature_lines(&recovered).len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(cosignature_lines(&recovered).len(), 2, "{recovered}");
+
     let work = tempfile::tempdir().unwrap();
     let trust = work.path().join("bundle");
     common::copy_bundle(&w.app, &trust);

@@ -172,7 +172,11 @@ fn nested_groups_and_quorum_none() {
     .unwrap();
     let a = cosign(BODY, "w1.example", 10, &s1).unwrap();
     let c = cosign(BODY, "w3.example", 10, &s3).unwrap();
-    assert!(!policy.evaluate(&note_with(std::slice::from_ref(&a))).satisfied);
+    assert!(
+        !policy
+            .evaluate(&note_with(std::slice::from_ref(&a)))
+            .satisfied
+    );
     assert!(policy.evaluate(&note_with(&[a, c])).satisfied);
     let none = WitnessPolicy::parse(&format!("witness a {k1}\nquorum none\n")).unwrap();
     assert!(none.evaluate(&note_with(&[])).satisfied);
