@@ -204,7 +204,7 @@ fn a_witness_policy_requires_its_quorum_of_valid_cosignatures() {
 
     let r = check_logged(
         &artefact(6),
-        Some(&cosigned(&proof, &[line1.clone()])),
+        Some(&cosigned(&proof, std::slice::from_ref(&line1))),
         &trust,
     );
     assert!(!r.logged);
