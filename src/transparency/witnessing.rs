@@ -226,8 +226,9 @@ impl Submitter {
             witness.url.as_deref().unwrap_or_default()
         );
         let witness_key = witness.key.to_string();
-        let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
-        let mut old = last_cosigned(&mut conn, &witness_key)
+        // No database connection is held while a witness answers.
+        let connection = || async { db.pool.acquire().await.map_err(|e| e.to_string()) };
+        let mut old = last_cosigned(&mut *connection().await?, &witness_key)
             .await
             .map_err(|e| e.to_string())?;
         if old >= latest.size {
@@ -240,7 +241,7 @@ impl Submitter {
             let proof = if old == 0 {
                 Vec::new()
             } else {
-                proofs::consistency(&mut conn, old, latest.size)
+                proofs::consistency(&mut *connection().await?, old, latest.size)
                     .await
                     .map_err(|e| e.to_string())?
             };
@@ -267,7 +268,7 @@ impl Submitter {
                             witness.key.check_line(line, body_text)
                         {
                             store_cosignature(
-                                &mut conn,
+                                &mut *connection().await?,
                                 latest.size,
                                 &witness_key,
                                 &format!("{line}\n"),
