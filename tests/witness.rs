@@ -546,3 +546,44 @@ async fn a_split_view_is_refused_by_the_witnesses_and_detected_by_the_verifier()
         serde_json::json!([])
     );
 }
+
+#[tokio::test]
+async fn a_witness_policy_the_log_cannot_use_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = common::fresh_database_url(dir.path()).await;
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let vkey = govseal::log::CosignerKey::new("w1.example", &[7u8; 32])
+        .unwrap()
+        .to_string();
+    let other_log = govseal::log::VerifierKey::new("other.example/log", &[8u8; 32])
+        .unwrap()
+        .to_string();
+    let cases = [
+        (
+            format!("witness a {vkey}\nquorum a\n"),
+            "gives no witness a URL",
+        ),
+        (
+            format!("witness a {vkey} https://w1.example\nquorum a\n"),
+            "only http://",
+        ),
+        (
+            format!("witness a {vkey} http://w1.example\n"),
+            "no quorum line",
+        ),
+        (
+            format!("log {other_log}\nwitness a {vkey} http://w1.example\nquorum a\n"),
+            "not this log's",
+        ),
+    ];
+    for (text, expected) in cases {
+        let policy = dir.path().join("policy");
+        std::fs::write(&policy, &text).unwrap();
+        let mut config = config(dir.path(), &database_url, addr);
+        config.witnesses = Some(policy);
+        let Err(error) = govseal::server::prepare(config).await else {
+            panic!("{text}: started");
+        };
+        assert!(format!("{error:#}").contains(expected), "{text}: {error:#}");
+    }
+}

@@ -128,6 +128,26 @@ pub async fn configure(
             path.display()
         );
     }
+    for witness in policy.witnesses() {
+        let Some(url) = &witness.url else { continue };
+        let parsed = reqwest::Url::parse(url)
+            .with_context(|| format!("witness {}: {url:?} is not a URL", witness.name))?;
+        if parsed.scheme() != "http" {
+            anyhow::bail!(
+                "witness {}: {url:?}: only http:// submission URLs are supported (nothing the \
+                 witness sends is trusted without its signature; put a TLS proxy in front if \
+                 the network needs one)",
+                witness.name
+            );
+        }
+    }
+    let listed: Vec<String> = policy.logs().map(|key| key.to_string()).collect();
+    if !listed.is_empty() && !listed.iter().any(|key| key == log_verifier_key) {
+        anyhow::bail!(
+            "the witness policy {} lists `log` keys but not this log's ({log_verifier_key})",
+            path.display()
+        );
+    }
     let published = policy.to_text(Some(log_verifier_key));
     settings::put(&mut conn, db.backend, POLICY_SETTING, &published).await?;
     Ok(Some(Arc::new(Submitter::new(policy)?)))
