@@ -67,9 +67,29 @@ struct RunArgs {
     log_keys: Vec<String>,
 }
 
+/// Without a key in `dir`, `--name` is needed to make one.
+fn require_name(dir: &std::path::Path, name: Option<&str>) -> anyhow::Result<()> {
+    if let Some(name) = name {
+        crate::log::CosignerKey::new(name, &[0u8; 32])
+            .map_err(|e| exit::coded(exit::USAGE, anyhow::anyhow!("--name: {e}")))?;
+    }
+    if name.is_none() && !dir.join(key::KEY_FILE).exists() {
+        return Err(exit::coded(
+            exit::USAGE,
+            anyhow::anyhow!(
+                "{} has no witness key yet: give --name <schema-less URL naming the witness, \
+                 e.g. witness.finance.gov.example/w1>",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) async fn run(args: WitnessArgs) -> anyhow::Result<u8> {
     match args.command {
         Some(WitnessCommand::Key(args)) => {
+            require_name(&args.data_dir, args.name.as_deref())?;
             let keys = key_store(&args.data_dir)?;
             let key = key::open_or_create(&args.data_dir, args.name.as_deref(), &keys)?;
             println!("{}", key.verifier);
@@ -90,7 +110,7 @@ async fn serve(args: RunArgs) -> anyhow::Result<u8> {
     let mut logs = Vec::new();
     for text in &args.log_keys {
         let path = std::path::Path::new(text);
-        let vkey = if !text.contains('+') && path.exists() {
+        let vkey = if path.is_file() {
             std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?
                 .trim()
@@ -103,6 +123,7 @@ async fn serve(args: RunArgs) -> anyhow::Result<u8> {
             .map_err(|e| exit::coded(exit::USAGE, e))?;
         logs.push(key);
     }
+    require_name(&args.data_dir, args.name.as_deref())?;
     let keys = key_store(&args.data_dir)?;
     let key = key::open_or_create(&args.data_dir, args.name.as_deref(), &keys)?;
     let state = StateFile::open(&args.data_dir)?;

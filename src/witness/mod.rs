@@ -266,8 +266,18 @@ async fn add_checkpoint(
     AxumState(witness): AxumState<Arc<Witness>>,
     body: String,
 ) -> Result<impl IntoResponse, Refusal> {
-    let line = witness.add_checkpoint(&body).await?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], line))
+    match witness.add_checkpoint(&body).await {
+        Ok(line) => Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], line)),
+        Err(refusal) => {
+            // A validly signed checkpoint that contradicts what this witness
+            // cosigned is evidence of log misbehaviour: keep it in the log
+            // (tlog-witness allows recording it, never cosigning it).
+            if let Refusal::Inconsistent(reason) = &refusal {
+                tracing::warn!(%reason, request = %body, "refused an inconsistent checkpoint");
+            }
+            Err(refusal)
+        }
+    }
 }
 
 async fn latest_checkpoint(
