@@ -331,6 +331,22 @@ async fn checkpoints_carry_two_cosignatures_and_verify_enforces_the_policy_offli
         serde_json::json!(["finance", "audit"])
     );
     assert!(findings(&report).contains("witnessed"), "{report}");
+    // People read the same in the summary.
+    let human = govseal()
+        .arg("verify")
+        .arg(&doc)
+        .arg("--trust")
+        .arg(&trust)
+        .args(["--require-logged", "--log-proof"])
+        .arg(doc.with_extension("tlog-proof"))
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        summary
+            .contains("✓ witnessed: the checkpoint meets the witness policy 2 of (finance, audit)"),
+        "{summary}"
+    );
 
     // One cosignature dropped: 1 of 2 is not the quorum, and the report names who is missing.
     let audit_line = tlog_proof
