@@ -561,6 +561,46 @@ async fn a_split_view_is_refused_by_the_witnesses_and_detected_by_the_verifier()
         report["transparency"]["witnessed_by"],
         serde_json::json!([])
     );
+
+    // `govseal log audit` re-checks the stored cosignatures too.
+    let audit = |app: &TestApp| {
+        let out = govseal()
+            .args([
+                "log",
+                "audit",
+                "--database-url",
+                &app.database_url,
+                "--data",
+            ])
+            .arg(app.dir.path().join("data"))
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (code, text) = audit(&w.app);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("witness cosignatures: ") && text.contains(" verified"),
+        "{text}"
+    );
+    sqlx::query("UPDATE log_cosignatures SET cosigned_at = cosigned_at + 1 WHERE size = $1")
+        .bind(i64::try_from(size).unwrap())
+        .execute(&w.app.state.db.pool)
+        .await
+        .unwrap();
+    let (code, text) = audit(&w.app);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "log audit FAILED: cosignature of checkpoint {size} by "
+        )),
+        "{text}"
+    );
 }
 
 #[tokio::test]

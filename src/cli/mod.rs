@@ -307,7 +307,17 @@ async fn audit(args: AuditArgs) -> anyhow::Result<u8> {
                 summary.root_hex,
                 started.elapsed().as_secs_f64()
             );
-            Ok(exit::SUCCESS)
+            match crate::transparency::witnessing::audit_cosignatures(&db).await? {
+                Ok(0) => Ok(exit::SUCCESS),
+                Ok(n) => {
+                    println!("witness cosignatures: {n} verified");
+                    Ok(exit::SUCCESS)
+                }
+                Err(finding) => {
+                    eprintln!("log audit FAILED: {finding}");
+                    Ok(exit::FAILED)
+                }
+            }
         }
         Err(finding) => {
             eprintln!("log audit FAILED: {finding}");

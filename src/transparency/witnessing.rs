@@ -389,3 +389,50 @@ pub async fn newest_witnessed_checkpoint(
     }
     Ok(None)
 }
+
+/// Re-checks every stored cosignature (part of `govseal log audit`): each
+/// line must be a valid `cosignature/v1` by the witness key recorded in its
+/// row, over the stored checkpoint of its size, with the recorded timestamp.
+/// Returns the number checked, or a finding naming the first bad row.
+pub async fn audit_cosignatures(db: &Database) -> Result<Result<u64, String>, TransparencyError> {
+    use futures_util::TryStreamExt as _;
+    let mut conn = db.pool.acquire().await.map_err(store::StoreError::from)?;
+    let mut rows = sqlx::query(
+        "SELECT c.size, c.witness_key, c.signature_line, c.cosigned_at, k.note \
+         FROM log_cosignatures c JOIN log_checkpoints k ON k.size = c.size \
+         ORDER BY c.size, c.witness_key",
+    )
+    .fetch(&mut *conn);
+    let mut checked = 0;
+    while let Some(row) = rows.try_next().await? {
+        let size: i64 = row.try_get("size")?;
+        let witness_key: String = row.try_get("witness_key")?;
+        let line: String = row.try_get("signature_line")?;
+        let cosigned_at: i64 = row.try_get("cosigned_at")?;
+        let note: String = row.try_get("note")?;
+        let finding =
+            |why: &str| format!("cosignature of checkpoint {size} by {witness_key}: {why}");
+        let key = crate::log::CosignerKey::parse(&witness_key)
+            .map_err(|e| finding(&format!("the recorded witness key is unusable: {e}")));
+        let text = checkpoint_text(&note).map_err(|e| finding(&e));
+        let (key, text) = match (key, text) {
+            (Ok(key), Ok(text)) => (key, text),
+            (Err(why), _) | (_, Err(why)) => return Ok(Err(why)),
+        };
+        if !line.ends_with('\n') || line[..line.len() - 1].contains('\n') {
+            return Ok(Err(finding("the stored line is not one signature line")));
+        }
+        match key.check_line(line.trim_end_matches('\n'), text) {
+            LineCheck::Valid { timestamp } if i64::try_from(timestamp) == Ok(cosigned_at) => {}
+            LineCheck::Valid { timestamp } => {
+                return Ok(Err(finding(&format!(
+                    "it was made at {timestamp}, the row says {cosigned_at}"
+                ))));
+            }
+            LineCheck::OtherKey => return Ok(Err(finding("the line is by another key"))),
+            LineCheck::Invalid(why) => return Ok(Err(finding(why))),
+        }
+        checked += 1;
+    }
+    Ok(Ok(checked))
+}
