@@ -26,6 +26,11 @@ pub struct Config {
     pub production: bool,
     /// `GOVSEAL_WITNESSES`: the witness policy file (C2SP tlog-policy with witness URLs).
     pub witnesses: Option<PathBuf>,
+    /// Where stamped PDFs are kept; default: files for SQLite, the database
+    /// for PostgreSQL (shared by several processes).
+    pub document_storage: Option<crate::store::documents::DocumentStorage>,
+    /// Stamped PDFs in the file store older than this many days are deleted.
+    pub document_retention_days: Option<u32>,
 }
 
 /// A configuration that must not start.
@@ -52,7 +57,28 @@ impl Config {
             master_key: None,
             production: false,
             witnesses: None,
+            document_storage: None,
+            document_retention_days: None,
         }
+    }
+
+    /// The document store, when stamped PDFs are kept as files (see
+    /// [`crate::store::documents`]).
+    pub fn document_store(&self) -> Option<crate::store::documents::DocumentStore> {
+        use crate::store::documents::{DocumentStorage, DocumentStore};
+        let sqlite = self.database_url().starts_with("sqlite:");
+        let storage = self.document_storage.unwrap_or(if sqlite {
+            DocumentStorage::Files
+        } else {
+            DocumentStorage::Database
+        });
+        (storage == DocumentStorage::Files).then(|| {
+            DocumentStore::new(
+                &self.data_dir,
+                self.document_retention_days
+                    .map(|days| std::time::Duration::from_secs(u64::from(days) * 86_400)),
+            )
+        })
     }
 
     /// The database URL to use.
