@@ -24,6 +24,8 @@ pub struct Config {
     pub master_key: Option<String>,
     /// Production mode: refuse development fallbacks for secrets.
     pub production: bool,
+    /// `GOVSEAL_WITNESSES`: the witness policy file (C2SP tlog-policy with witness URLs).
+    pub witnesses: Option<PathBuf>,
     /// Where stamped PDFs are kept; default: files for SQLite, the database
     /// for PostgreSQL (shared by several processes).
     pub document_storage: Option<crate::store::documents::DocumentStorage>,
@@ -54,6 +56,7 @@ impl Config {
             admin_token: None,
             master_key: None,
             production: false,
+            witnesses: None,
             document_storage: None,
             document_retention_days: None,
         }

@@ -26,3 +26,4 @@ pub mod store;
 pub mod timestamp;
 pub mod transparency;
 pub mod verify;
+pub mod witness;

@@ -26,6 +26,8 @@ pub struct Prepared {
     pub created_pki: bool,
     /// The transparency log's checkpoint key.
     pub log_key: LogKey,
+    /// Submits checkpoints to the configured witnesses, if any.
+    pub witnesses: Option<Arc<transparency::witnessing::Submitter>>,
 }
 
 /// Opens the key store with `GOVSEAL_MASTER_KEY`, or the development key file.
@@ -109,6 +111,13 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     transparency::sequence_all(&db, &log_key, SEQUENCER_BATCH)
         .await
         .context("sequencing the transparency log")?;
+    let witnesses = transparency::witnessing::configure(
+        &db,
+        config.witnesses.as_deref(),
+        &log_key.verifier_key,
+    )
+    .await
+    .context("configuring the log's witnesses")?;
     let timestamp_authority = Arc::new(timestamp_authority(&authority)?);
     let state = AppState {
         verify_memo: Default::default(),
@@ -132,6 +141,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         new_admin_token,
         created_pki,
         log_key,
+        witnesses,
     })
 }
 
@@ -223,6 +233,13 @@ pub async fn serve(prepared: Prepared, listener: TcpListener) -> anyhow::Result<
         prepared.log_key,
         prepared.state.config.certs_dir.clone(),
     ));
+    let witnessing = prepared.witnesses.clone().map(|submitter| {
+        let (db, certs) = (
+            prepared.state.db.clone(),
+            prepared.state.config.certs_dir.clone(),
+        );
+        tokio::spawn(submitter.run(db, certs, SEQUENCER_INTERVAL))
+    });
     let retention = prepared
         .state
         .config
@@ -238,6 +255,9 @@ pub async fn serve(prepared: Prepared, listener: TcpListener) -> anyhow::Result<
     .await
     .context("serving HTTP");
     sequencer.abort();
+    if let Some(task) = witnessing {
+        task.abort();
+    }
     if let Some(retention) = retention {
         retention.abort();
     }

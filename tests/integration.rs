@@ -32,3 +32,4 @@ mod verify_general;
 mod verify_rsa;
 mod verify_rsa_interop;
 mod verify_rsa_pdf;
+mod witness;

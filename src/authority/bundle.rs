@@ -9,7 +9,8 @@
 //! | `seals/<kid-hex>.pem` | every seal certificate ever issued, revoked ones included (the CRL says which), grouped by the license-record `kid` = SHA-256(DER)[..8] (RFC 9052 §3.1 `kid`); a verifier looks a record's signer up here, never trusts it as an anchor |
 //! | `license-status.cose`, `license-status.json` | the signed license status snapshot (see [`crate::license::snapshot`]) |
 //! | `license-issuers.cose` | the authorised issuers list: for each license type, the USCCs of the departments that may issue it, signed by the issuing CA (see [`crate::license::issuers`]) |
-//! | `log-key.txt`, `checkpoint.txt` | the transparency log's verifier key and latest checkpoint |
+//! | `log-key.txt`, `checkpoint.txt` | the transparency log's verifier key and latest checkpoint (with the witnesses' cosignatures) |
+//! | `witnesses.txt` | the witness policy (C2SP tlog-policy): witness keys and how many must cosign a checkpoint; absent when no witnesses are configured |
 //! | `bundle.json` | all of the above in one JSON document ([`TrustBundle`]) |
 //!
 //! The bundle is reassembled and rewritten at start-up and whenever a
@@ -112,6 +113,9 @@ pub struct TrustBundle {
     /// Every seal certificate, revoked ones included, ordered by serial.
     #[serde(default)]
     pub seals: Vec<BundleSeal>,
+    /// The witness policy (C2SP tlog-policy text), if witnesses are configured.
+    #[serde(default)]
+    pub witness_policy: Option<String>,
     /// The license status snapshot, signed by the issuing CA.
     #[serde(default)]
     pub license_status: Option<BundleLicenseStatus>,
@@ -156,6 +160,9 @@ impl Authority {
             .await
             .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?
             .map(|c| c.note);
+        let witness_policy = crate::transparency::witnessing::published_policy(&mut conn)
+            .await
+            .map_err(|e| AuthorityError::Inconsistent(e.to_string()))?;
         let seals = crate::store::certificates::with_role(&mut conn, "seal")
             .await?
             .into_iter()
@@ -196,6 +203,7 @@ impl Authority {
             log_checkpoint,
             public_url: Some(self.public_url.trim_end_matches('/').to_string()),
             seals,
+            witness_policy,
             license_status,
             license_issuers,
         })
@@ -231,6 +239,19 @@ pub fn write_trust_bundle(dir: &Path, bundle: &TrustBundle) -> Result<(), Author
     }
     if let Some(note) = &bundle.log_checkpoint {
         write("checkpoint.txt", note.as_bytes())?;
+    }
+    match &bundle.witness_policy {
+        Some(policy) => write("witnesses.txt", policy.as_bytes())?,
+        // Witnesses withdrawn: a stale policy must not keep verifiers demanding them.
+        None => match std::fs::remove_file(dir.join("witnesses.txt")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(AuthorityError::Bundle {
+                    path: dir.join("witnesses.txt").display().to_string(),
+                    source: e,
+                });
+            }
+            _ => {}
+        },
     }
     let mut by_kid: std::collections::BTreeMap<&str, String> = Default::default();
     for seal in &bundle.seals {

@@ -17,6 +17,7 @@ mod bundle;
 pub mod exit;
 mod licenses;
 mod verify;
+mod witness;
 use verify::VerifyArgs;
 
 /// govseal — unified electronic seal and e-license signing service (统一电子印章 / 电子证照).
@@ -54,6 +55,21 @@ enum Command {
         #[command(subcommand)]
         command: licenses::LicensesCommand,
     },
+    /// Run a transparency log witness (见证者, C2SP tlog-witness), or print its key.
+    ///
+    /// A witness cosigns a log's checkpoints only if each is signed by the log
+    /// and consistent with the last one it cosigned, so a log cannot show two
+    /// histories to two verifiers without the witnesses noticing (互认).
+    ///
+    /// On first start the witness creates its Ed25519 key under --name, sealed
+    /// under GOVSEAL_MASTER_KEY (or a development master.key in --data), then
+    /// prints `witness <verifier key>` and `listening on http://ADDR`. Put the
+    /// verifier key and the URL in the log's witness policy (GOVSEAL_WITNESSES).
+    /// It serves POST /add-checkpoint and GET /<hex sha256(origin)>/checkpoint.
+    ///
+    /// Example: govseal witness --data ./w1 --name witness.finance.gov.example/w1
+    ///   --listen 0.0.0.0:8090 --log-key certs/log-key.txt
+    Witness(witness::WitnessArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -101,6 +117,11 @@ struct Installation {
     /// Refuse development fallbacks: GOVSEAL_MASTER_KEY and GOVSEAL_ADMIN_TOKEN must be set.
     #[arg(long, env = "GOVSEAL_PRODUCTION", default_value_t = false)]
     production: bool,
+    /// Witness policy file (C2SP tlog-policy: `witness <name> <vkey> <url>`,
+    /// `group`, `quorum` lines): checkpoints are submitted to these witnesses
+    /// and the policy is published in the trust bundle as witnesses.txt.
+    #[arg(long, env = "GOVSEAL_WITNESSES")]
+    witnesses: Option<PathBuf>,
     /// Where stamped PDFs are kept: `files` (content-addressed under
     /// <data>/documents; the default with SQLite) or `database` (the default
     /// with PostgreSQL, so every process sharing it sees them).
@@ -166,6 +187,7 @@ impl Installation {
         c.database_url = self.database_url.clone();
         c.public_url = self.public_url.clone();
         c.production = self.production;
+        c.witnesses = self.witnesses.clone();
         c.document_storage = self.document_storage;
         c.document_retention_days = self.document_retention_days;
         c.admin_token = std::env::var("GOVSEAL_ADMIN_TOKEN")
@@ -218,6 +240,7 @@ pub async fn run() -> anyhow::Result<u8> {
         } => audit(args).await,
         Command::Licenses { command } => licenses::run(command).await,
         Command::Bundle { command } => bundle::run(command).await,
+        Command::Witness(args) => witness::run(args).await,
         Command::Init(args) => {
             let config = args.installation.config();
             config.check_production()?;
@@ -311,7 +334,17 @@ async fn audit(args: AuditArgs) -> anyhow::Result<u8> {
                 summary.root_hex,
                 started.elapsed().as_secs_f64()
             );
-            Ok(exit::SUCCESS)
+            match crate::transparency::witnessing::audit_cosignatures(&db).await? {
+                Ok(0) => Ok(exit::SUCCESS),
+                Ok(n) => {
+                    println!("witness cosignatures: {n} verified");
+                    Ok(exit::SUCCESS)
+                }
+                Err(finding) => {
+                    eprintln!("log audit FAILED: {finding}");
+                    Ok(exit::FAILED)
+                }
+            }
         }
         Err(finding) => {
             eprintln!("log audit FAILED: {finding}");

@@ -38,8 +38,10 @@ pub(super) struct VerifyArgs {
     allow_stale: bool,
     /// Also require proof that the input is on the transparency log: the
     /// inclusion proof (--log-proof) must verify against the bundle's log key
-    /// (log-key.txt) and agree with its checkpoint (checkpoint.txt), and the
-    /// logged entry must record the SHA-256 of the PDF or license record.
+    /// (log-key.txt) and agree with its checkpoint (checkpoint.txt), the
+    /// logged entry must record the SHA-256 of the PDF or license record, and
+    /// if the bundle has a witness policy (witnesses.txt) the proof's
+    /// checkpoint must carry enough valid witness cosignatures to meet it.
     /// Not proven → INDETERMINATE / SIG_CONSTRAINTS_FAILURE.
     #[arg(long)]
     require_logged: bool,

@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
+use crate::log::WitnessPolicy;
 use crate::log::{Hash, LogEntry};
 use crate::transparency::proofs::{self, EntryLookup};
-use crate::transparency::{self, TransparencyError};
+use crate::transparency::{self, TransparencyError, witnessing};
 
 /// Most entries one `GET /v1/log/entries` returns.
 pub const MAX_ENTRIES_PER_PAGE: u64 = 1000;
@@ -56,7 +57,8 @@ fn required(name: &str, value: Option<&str>) -> Result<u64, ApiError> {
     number(name, value)?.ok_or_else(|| bad_parameter(name, "required"))
 }
 
-/// The latest signed checkpoint, as a C2SP signed note (text/plain).
+/// The latest signed checkpoint, as a C2SP signed note (text/plain), with the
+/// witnesses' cosignatures received so far (C2SP tlog-cosignature).
 #[utoipa::path(get, path = "/v1/log/checkpoint", tag = "log",
     responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = ErrorBody)))]
 pub async fn checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
@@ -164,10 +166,17 @@ pub struct InclusionProof {
     pub inclusion_path: Vec<String>,
     /// The entry.
     pub entry: EntryView,
-    /// The latest signed checkpoint (signed note text).
+    /// The signed checkpoint the proof leads to (signed note text, with the
+    /// witnesses' cosignatures): the newest one, or with witnesses configured
+    /// the newest that meets their policy.
     pub checkpoint: String,
     /// A C2SP tlog-proof bundle of the entry against that checkpoint, checkable offline.
     pub tlog_proof: String,
+    /// Whether that checkpoint carries the cosignatures the published witness
+    /// policy requires (always true without witnesses). False for a fresh
+    /// entry whose checkpoint the witnesses have not cosigned yet: ask again
+    /// in a few seconds.
+    pub witnessed: bool,
 }
 
 fn b64(hashes: &[Hash]) -> Vec<String> {
@@ -213,9 +222,25 @@ pub async fn inclusion(
     let index = found
         .index
         .ok_or_else(|| ApiError::internal("an entry stayed pending after sequencing"))?;
-    let proof = proofs::entry_proof(&mut conn, index)
+    let mut proof = proofs::entry_proof(&mut conn, index)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no log entry at index {index}")))?;
+    // With witnesses configured, prove against the newest checkpoint that
+    // meets their policy, as verifiers holding the trust bundle require.
+    let mut witnessed = true;
+    if let Some(text) = witnessing::published_policy(&mut conn).await?
+        && let Ok(policy) = WitnessPolicy::parse(&text)
+        && !policy.evaluate(&proof.checkpoint.note).satisfied
+    {
+        witnessed = false;
+        if let Some(checkpoint) =
+            witnessing::newest_witnessed_checkpoint(&mut conn, &policy, index).await?
+            && let Some(older) = proofs::entry_proof_against(&mut conn, index, checkpoint).await?
+        {
+            proof = older;
+            witnessed = true;
+        }
+    }
     let (tree_size, path) = match number("size", query.size.as_deref())? {
         Some(size) if size != proof.checkpoint.size => {
             (size, proofs::inclusion(&mut conn, index, size).await?)
@@ -229,6 +254,7 @@ pub async fn inclusion(
         entry: view(index, &proof.entry)?,
         checkpoint: proof.checkpoint.note.clone(),
         tlog_proof: proof.bundle_text(),
+        witnessed,
     }))
 }
 

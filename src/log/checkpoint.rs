@@ -147,7 +147,7 @@ fn check_line(line: &str, rule: LineRule) -> Result<(), CheckpointError> {
 }
 
 /// Parses ASCII decimal with no sign and no leading zeros, within `u64`.
-pub(super) fn parse_canonical_decimal(text: &str) -> Option<u64> {
+pub fn parse_canonical_decimal(text: &str) -> Option<u64> {
     let canonical = !text.is_empty()
         && text.bytes().all(|b| b.is_ascii_digit())
         && (text == "0" || !text.starts_with('0'));
@@ -155,7 +155,7 @@ pub(super) fn parse_canonical_decimal(text: &str) -> Option<u64> {
 }
 
 /// Parses a hash in standard base64 with padding, canonically encoded.
-pub(super) fn parse_base64_hash(text: &str) -> Option<Hash> {
+pub fn parse_base64_hash(text: &str) -> Option<Hash> {
     let hash = Hash::try_from(STANDARD.decode(text).ok()?.as_slice()).ok()?;
     (STANDARD.encode(hash) == text).then_some(hash)
 }

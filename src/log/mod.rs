@@ -14,12 +14,16 @@
 //!   checkpoints (tree size and root), signed through the key store;
 //! - [`entry`]: the canonical bytes of a log entry (the leaf data);
 //! - [`proof_bundle`]: C2SP tlog-proof bundles that let anyone check offline
-//!   that an entry was logged.
+//!   that an entry was logged;
+//! - [`cosignature`] and [`witness_policy`]: witness cosignatures (C2SP
+//!   tlog-cosignature) and the k-of-n policy a verifier requires of them
+//!   (C2SP tlog-policy).
 //!
 //! Storage and HTTP live elsewhere and call into these functions.
 
 pub mod checkpoint;
 pub mod compact_range;
+pub mod cosignature;
 pub mod entry;
 pub mod memory_tree;
 pub mod merkle;
@@ -27,6 +31,7 @@ pub mod note;
 pub mod proof_bundle;
 pub mod record;
 pub mod verify;
+pub mod witness_policy;
 
 #[cfg(test)]
 mod checkpoint_tests;
@@ -37,6 +42,7 @@ mod merkle_tests;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use compact_range::{CompactRange, CompactRangeError};
+pub use cosignature::{CosignatureError, CosignerKey};
 pub use entry::{EntryError, EntryKind, LogEntry};
 pub use memory_tree::{MemoryTree, MissingNode};
 pub use merkle::{
@@ -47,3 +53,4 @@ pub use note::{NoteError, VerifierKey};
 pub use proof_bundle::{BundleError, ProofBundle, verify_bundle, verify_embedded_bundle};
 pub use record::{Record, Value};
 pub use verify::{ProofError, verify_consistency, verify_inclusion};
+pub use witness_policy::{PolicyError, PolicyOutcome, WitnessPolicy};

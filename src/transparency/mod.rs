@@ -7,6 +7,8 @@
 //! - [`sequencer`]: pending entries → leaves, nodes and a signed checkpoint;
 //! - [`proofs`]: RFC 9162 §2.1.3 / §2.1.4 proofs and C2SP tlog-proof bundles
 //!   over the stored tree;
+//! - [`witnessing`]: submit checkpoints to witnesses (C2SP tlog-witness) and
+//!   keep their cosignatures;
 //! - [`audit`]: recompute everything from the entries and cross-check the
 //!   business tables;
 //! - [`records`] and [`coverage`]: which tables and columns entries commit
@@ -21,6 +23,7 @@ pub mod nodes;
 pub mod proofs;
 pub mod records;
 pub mod sequencer;
+pub mod witnessing;
 
 use std::collections::BTreeMap;
 

@@ -66,8 +66,21 @@ fn checkpoint_row(row: &sqlx::any::AnyRow) -> Result<SignedCheckpoint, Transpare
     })
 }
 
-/// The newest checkpoint, if the log has one.
+/// The newest checkpoint, if the log has one, with the witnesses'
+/// cosignatures received so far appended to its note (C2SP tlog-cosignature).
 pub async fn latest_checkpoint(
+    conn: &mut Connection,
+) -> Result<Option<SignedCheckpoint>, TransparencyError> {
+    match latest_log_checkpoint(conn).await? {
+        Some(checkpoint) => Ok(Some(
+            super::witnessing::with_cosignatures(conn, checkpoint).await?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The newest checkpoint as the log signed it, without cosignatures.
+pub async fn latest_log_checkpoint(
     conn: &mut Connection,
 ) -> Result<Option<SignedCheckpoint>, TransparencyError> {
     let row =
@@ -75,6 +88,23 @@ pub async fn latest_checkpoint(
             .fetch_optional(conn)
             .await?;
     row.as_ref().map(checkpoint_row).transpose()
+}
+
+/// The checkpoint of tree size `size`, with its cosignatures, if one was signed.
+pub async fn checkpoint_at(
+    conn: &mut Connection,
+    size: u64,
+) -> Result<Option<SignedCheckpoint>, TransparencyError> {
+    let row = sqlx::query("SELECT size, root, note FROM log_checkpoints WHERE size = $1")
+        .bind(to_i64(size)?)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row.as_ref().map(checkpoint_row).transpose()? {
+        Some(checkpoint) => Ok(Some(
+            super::witnessing::with_cosignatures(conn, checkpoint).await?,
+        )),
+        None => Ok(None),
+    }
 }
 
 /// The newest checkpoint, or an error naming that the log is still empty.
@@ -198,6 +228,15 @@ pub async fn entry_proof(
     index: u64,
 ) -> Result<Option<EntryProof>, TransparencyError> {
     let checkpoint = require_checkpoint(conn).await?;
+    entry_proof_against(conn, index, checkpoint).await
+}
+
+/// The proof for a sequenced entry against a given signed `checkpoint`.
+pub async fn entry_proof_against(
+    conn: &mut Connection,
+    index: u64,
+    checkpoint: SignedCheckpoint,
+) -> Result<Option<EntryProof>, TransparencyError> {
     if index >= checkpoint.size {
         return Ok(None);
     }

@@ -13,7 +13,12 @@
 //!    (RFC 9162 §2.1.3.2);
 //! 3. the entry decodes canonically and its artefact hash is SHA-256 of the
 //!    bytes being verified;
-//! 4. the proof's tree does not contradict the bundle's checkpoint: two
+//! 4. when the bundle has a witness policy (`witnesses.txt`, C2SP
+//!    tlog-policy), the proof's checkpoint carries valid cosignatures
+//!    (C2SP tlog-cosignature `cosignature/v1`) from enough witnesses to meet
+//!    its quorum — each witness cosigns only checkpoints consistent with what
+//!    it saw before, so a split view needs the quorum to collude;
+//! 5. the proof's tree does not contradict the bundle's checkpoint: two
 //!    signed checkpoints of one size must have the same root (a different
 //!    root is a split view, RFC 9162 §8.2). When the sizes differ, the
 //!    relation would need a consistency proof (RFC 9162 §2.1.4), which a
@@ -24,7 +29,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::log::{Checkpoint, LogEntry, VerifierKey, checkpoint, verify_embedded_bundle};
+use crate::log::{
+    Checkpoint, LogEntry, VerifierKey, WitnessPolicy, checkpoint, verify_embedded_bundle,
+};
 
 /// What the log check found; `logged` is true only if every step passed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +52,9 @@ pub struct LogInclusion {
     pub subject_id: Option<String>,
     /// When the entry was recorded, Unix seconds.
     pub entry_time: Option<i64>,
+    /// The witnesses (by policy name) whose valid cosignature the proof's checkpoint carries.
+    #[serde(default)]
+    pub witnessed_by: Vec<String>,
     /// What was checked (✓) and what failed (✗), in order.
     pub findings: Vec<String>,
 }
@@ -56,10 +66,12 @@ pub struct LogTrust {
     pub verifier_key: Option<String>,
     /// The latest signed checkpoint note known to the bundle.
     pub checkpoint: Option<String>,
+    /// The witness policy (C2SP tlog-policy text), if the bundle has one.
+    pub witness_policy: Option<String>,
 }
 
 impl LogTrust {
-    /// Reads `log-key.txt` and `checkpoint.txt` from a bundle directory;
+    /// Reads `log-key.txt`, `checkpoint.txt` and `witnesses.txt` from a bundle directory;
     /// missing files are `None` (the check then says what is missing).
     pub fn load(dir: &std::path::Path) -> LogTrust {
         let read = |name: &str| {
@@ -70,6 +82,7 @@ impl LogTrust {
         LogTrust {
             verifier_key: read("log-key.txt").map(|k| k.trim().to_string()),
             checkpoint: read("checkpoint.txt"),
+            witness_policy: read("witnesses.txt"),
         }
     }
 }
@@ -85,6 +98,7 @@ pub fn check_logged(artefact: &[u8], proof: Option<&str>, trust: &LogTrust) -> L
         entry_kind: None,
         subject_id: None,
         entry_time: None,
+        witnessed_by: Vec::new(),
         findings: Vec::new(),
     };
     let fail = |mut report: LogInclusion, why: String| {
@@ -160,6 +174,21 @@ pub fn check_logged(artefact: &[u8], proof: Option<&str>, trust: &LogTrust) -> L
     report
         .findings
         .push("✓ the entry records this artefact's SHA-256".into());
+    if let Some(policy) = trust.witness_policy.as_deref() {
+        let note = crate::log::ProofBundle::parse(proof)
+            .map(|b| b.checkpoint_note)
+            .unwrap_or_default();
+        match witnessed(policy, &key, &note) {
+            Ok((names, finding)) => {
+                report.witnessed_by = names;
+                report.findings.push(finding);
+            }
+            Err((names, why)) => {
+                report.witnessed_by = names;
+                return fail(report, why);
+            }
+        }
+    }
     if let Some(bundle) = &bundle_checkpoint {
         if let Err(why) = agrees(&proven, bundle) {
             return fail(report, why);
@@ -168,6 +197,80 @@ pub fn check_logged(artefact: &[u8], proof: Option<&str>, trust: &LogTrust) -> L
     }
     report.logged = true;
     report
+}
+
+/// Checks the proof's checkpoint `note` against the bundle's witness
+/// `policy`: the witnesses that validly cosigned, and a finding.
+fn witnessed(
+    policy: &str,
+    log_key: &VerifierKey,
+    note: &str,
+) -> Result<(Vec<String>, String), (Vec<String>, String)> {
+    let policy = WitnessPolicy::parse(policy).map_err(|e| {
+        (
+            Vec::new(),
+            format!("the bundle's witness policy (witnesses.txt) is unusable: {e}"),
+        )
+    })?;
+    let mut logs = policy.logs().peekable();
+    if logs.peek().is_some() && !logs.any(|k| k == log_key) {
+        return Err((
+            Vec::new(),
+            "the bundle's witness policy names other logs than the bundle's log key".into(),
+        ));
+    }
+    let outcome = policy.evaluate(note);
+    let names = outcome.cosigned.iter().map(|(n, _)| n.clone()).collect();
+    let mut parts = Vec::new();
+    if !outcome.cosigned.is_empty() {
+        let who: Vec<String> = outcome
+            .cosigned
+            .iter()
+            .map(|(name, t)| format!("{name} ({})", unix_time(*t)))
+            .collect();
+        parts.push(format!("cosigned by {}", who.join(", ")));
+    }
+    if !outcome.missing.is_empty() {
+        parts.push(format!(
+            "no cosignature from {}",
+            outcome.missing.join(", ")
+        ));
+    }
+    for (name, why) in &outcome.invalid {
+        parts.push(format!("the cosignature of {name} does not verify ({why})"));
+    }
+    let detail = parts.join("; ");
+    if outcome.satisfied {
+        Ok((
+            names,
+            format!(
+                "✓ witnessed: the checkpoint meets the witness policy {} (C2SP tlog-cosignature): {detail}",
+                outcome.quorum
+            ),
+        ))
+    } else {
+        Err((
+            names,
+            format!(
+                "the checkpoint does not meet the bundle's witness policy {}: {detail}. \
+                 Witnesses cosign only a history consistent with what they saw, so this tree \
+                 may be a view shown to this verifier alone (split view); if the log is merely \
+                 waiting for cosignatures, fetch the proof again",
+                outcome.quorum
+            ),
+        ))
+    }
+}
+
+fn unix_time(t: u64) -> String {
+    i64::try_from(t)
+        .ok()
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
 }
 
 /// Two checkpoints of one log must not contradict each other.

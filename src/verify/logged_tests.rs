@@ -58,6 +58,7 @@ fn trust(key: &dyn Signer, checkpoint: Option<String>) -> LogTrust {
     LogTrust {
         verifier_key: Some(checkpoint::verifier_key(ORIGIN, key.public_key()).unwrap()),
         checkpoint,
+        witness_policy: None,
     }
 }
 
@@ -159,4 +160,90 @@ fn missing_key_or_proof_says_what_is_missing() {
     assert!(failures(&r)[0].contains("no log verifier key"));
     let r = check_logged(&artefact(1), Some("garbage"), &trust(&*key, None));
     assert!(failures(&r)[0].contains("does not verify"));
+}
+
+/// `proof` with `lines` appended to its checkpoint note.
+fn cosigned(proof: &str, lines: &[String]) -> String {
+    let mut text = proof.to_string();
+    for line in lines {
+        text.push_str(line);
+    }
+    text
+}
+
+#[test]
+fn a_witness_policy_requires_its_quorum_of_valid_cosignatures() {
+    use crate::log::cosignature::cosign;
+    let key = signer("11");
+    let (w1, w2) = (signer("21"), signer("22"));
+    let vkey = |name: &str, s: &Arc<dyn Signer>| {
+        crate::log::CosignerKey::new(name, s.public_key())
+            .unwrap()
+            .to_string()
+    };
+    let policy = format!(
+        "log {}\nwitness one {}\nwitness two {}\ngroup both 2 one two\nquorum both\n",
+        checkpoint::verifier_key(ORIGIN, key.public_key()).unwrap(),
+        vkey("w1.example", &w1),
+        vkey("w2.example", &w2)
+    );
+    let (note, proof) = log(&*key, 9, 6);
+    let body = &note[..note.rfind("\n\n").unwrap() + 1];
+    let line1 = cosign(body, "w1.example", 1_700_000_000, &*w1).unwrap();
+    let line2 = cosign(body, "w2.example", 1_700_000_001, &*w2).unwrap();
+    let mut trust = trust(&*key, Some(note.clone()));
+    trust.witness_policy = Some(policy.clone());
+
+    let r = check_logged(
+        &artefact(6),
+        Some(&cosigned(&proof, &[line1.clone(), line2.clone()])),
+        &trust,
+    );
+    assert!(r.logged, "{:?}", r.findings);
+    assert_eq!(r.witnessed_by, vec!["one", "two"]);
+
+    let r = check_logged(
+        &artefact(6),
+        Some(&cosigned(&proof, std::slice::from_ref(&line1))),
+        &trust,
+    );
+    assert!(!r.logged);
+    assert!(
+        failures(&r)[0].contains("no cosignature from two"),
+        "{:?}",
+        r.findings
+    );
+
+    // A cosignature over another tree of the same size does not count.
+    use base64::Engine as _;
+    let forged_body = format!(
+        "{ORIGIN}\n9\n{}\n",
+        base64::engine::general_purpose::STANDARD.encode([0u8; 32])
+    );
+    let stale = cosign(&forged_body, "w2.example", 5, &*w2).unwrap();
+    let r = check_logged(
+        &artefact(6),
+        Some(&cosigned(&proof, &[line1.clone(), stale])),
+        &trust,
+    );
+    assert!(!r.logged);
+    assert!(
+        failures(&r)[0].contains("the cosignature of two does not verify"),
+        "{:?}",
+        r.findings
+    );
+
+    // A policy for another log is refused rather than applied.
+    trust.witness_policy = Some(policy.replacen("log ", "log x", 1));
+    let r = check_logged(
+        &artefact(6),
+        Some(&cosigned(&proof, &[line1, line2])),
+        &trust,
+    );
+    assert!(!r.logged);
+    assert!(
+        failures(&r)[0].contains("unusable") || failures(&r)[0].contains("other logs"),
+        "{:?}",
+        r.findings
+    );
 }
