@@ -50,6 +50,7 @@ fuzz_target!(|data: &[u8]| {
     let trust = LogTrust {
         verifier_key: Some(pki.log_key_text.clone()),
         checkpoint: None,
+        witness_policy: None,
     };
     let report = check_logged(b"%PDF-", Some(&proof), &trust);
     assert!(report.entry_kind.is_some(), "{:?}", report.findings);
