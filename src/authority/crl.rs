@@ -214,7 +214,7 @@ impl Authority {
 
     /// A current CRL of `ca` for the validation data of a new signature
     /// (the `/DSS`): [`Authority::fresh_crl`], read from the database at most
-    /// every [`RECENT_CRL_SECONDS`]. Not for publishing: the CRL endpoint and
+    /// every `RECENT_CRL_SECONDS`. Not for publishing: the CRL endpoint and
     /// the trust bundle read [`Authority::fresh_crl`], which shows a
     /// revocation at once.
     pub async fn recent_crl(
@@ -238,7 +238,7 @@ impl Authority {
 /// signer's own seal and certificate are checked in the database every time.
 pub const RECENT_CRL_SECONDS: u64 = 5;
 
-/// The CRL of each CA as last read, with when (see [`RECENT_CRL_SECONDS`]).
+/// The CRL of each CA as last read, with when (see `RECENT_CRL_SECONDS`).
 #[derive(Clone, Debug, Default)]
 pub struct RecentCrls(std::sync::Arc<std::sync::Mutex<Vec<(CaName, std::time::Instant, CrlRow)>>>);
 

@@ -1,7 +1,7 @@
 //! The key store (密钥库): the only place private key bytes exist in clear.
 //!
 //! Keys are generated here, sealed with AES-256-GCM under the installation's
-//! master key for storage (see [`master_key`]), and opened into [`Signer`]
+//! master key for storage (see `master_key`), and opened into [`Signer`]
 //! objects that sign without ever handing out the key. Everything else in
 //! govseal sees a `dyn Signer`; a PKCS#11/HSM signer can stand behind the same
 //! trait later without touching callers.

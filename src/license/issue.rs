@@ -8,7 +8,7 @@
 //!
 //! The identifier (GB/T 36904-2018, [`LicenseId`]) takes the next serial of
 //! (type, issuer) before signing, outside the issuing transaction (see
-//! [`take_serial`]): an issuance that fails later leaves a gap in the serials.
+//! `take_serial`): an issuance that fails later leaves a gap in the serials.
 
 use std::sync::Arc;
 

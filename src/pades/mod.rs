@@ -96,7 +96,7 @@ pub trait TimeStamper: Send + Sync {
 
     /// An upper bound on the length of a token, if the TSA knows one: the
     /// signature's `/Contents` then reserves about what it needs instead of
-    /// [`CADES_CAPACITY`] (16 KB of hex zeros in every signed PDF).
+    /// `CADES_CAPACITY` (16 KB of hex zeros in every signed PDF).
     fn token_len_bound(&self) -> Option<usize> {
         None
     }
@@ -167,7 +167,7 @@ pub enum PadesError {
 ///
 /// The `/Contents` placeholder is sized from the certificates and the TSA's
 /// bound on its tokens ([`TimeStamper::token_len_bound`]); should the
-/// signature still not fit, it is made again with [`CADES_CAPACITY`].
+/// signature still not fit, it is made again with `CADES_CAPACITY`.
 pub fn sign(
     pdf: &[u8],
     request: &PadesRequest,

@@ -13,7 +13,7 @@ pub struct SealRow {
     pub id: String,
     /// Owning department.
     pub department_id: String,
-    /// Seal type (see [`crate::seal::SealType`]).
+    /// Seal type (see [`crate::seal::registry::SealType`]).
     pub seal_type: String,
     /// Seal name, e.g. 行政审批专用章.
     pub name: String,

@@ -2,7 +2,7 @@
 //! with everything stored — leaf hashes (RFC 9162 §2.1.1), every complete
 //! subtree node, `log_state`, and every checkpoint (C2SP tlog-checkpoint:
 //! signature by the log key, origin, and root at its size) — then cross-check
-//! the business tables against the log (see [`super::audit_links`]).
+//! the business tables against the log (see `super::audit_links`).
 //!
 //! Memory stays bounded: entries are streamed in index order into a
 //! [`CompactRange`] (O(log n) hashes); the nodes they complete are compared

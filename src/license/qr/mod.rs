@@ -93,7 +93,7 @@ pub struct QrMatrix {
 impl QrMatrix {
     /// Encodes `text` at level M, in byte mode (ISO/IEC 18004 §7.4.5), in
     /// the smallest version that holds it, with the mask of lowest penalty
-    /// (§7.8.3, see [`mask`]).
+    /// (§7.8.3, see `mask`).
     pub fn encode(text: &str) -> Result<Self, QrError> {
         let (version, symbol) = match mask::encode(text.as_bytes(), MAX_VERSION) {
             Ok(encoded) => encoded,
