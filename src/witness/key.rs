@@ -60,6 +60,7 @@ pub fn open_or_create(
     name: Option<&str>,
     keys: &KeyStore,
 ) -> anyhow::Result<WitnessKey> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(KEY_FILE);
     if path.exists() {
         let text = std::fs::read_to_string(&path)
