@@ -146,9 +146,9 @@ fn append(c: &mut Criterion) {
                             for _ in 0..PER_COMMIT {
                                 counter += 1;
                                 let id = format!("bench-stamp-{counter}");
-                                insert_stamp(&mut tx, &department, &id, counter).await;
+                                let output = insert_stamp(&mut tx, &department, &id, counter).await;
                                 if with_entry {
-                                    log_stamp(&mut tx, &app, &id).await;
+                                    log_stamp(&mut tx, &app, &id, &output).await;
                                 }
                             }
                             tx.commit().await.unwrap();
@@ -234,7 +234,7 @@ async fn insert_stamp(
     (department, seal): &(String, String),
     id: &str,
     n: u64,
-) {
+) -> Vec<u8> {
     let output = leaf_hash(&n.to_be_bytes()).repeat(2);
     sqlx::query(
         "INSERT INTO stamps (id, department_id, seal_id, actor, operator, level, page, x, y, \
@@ -246,14 +246,15 @@ async fn insert_stamp(
     .bind(seal)
     .bind(hex::encode([0u8; 32]))
     .bind(hex::encode(transparency::sha256(&output)))
-    .bind(output)
+    .bind(&output)
     .execute(&mut *conn)
     .await
     .unwrap();
+    output
 }
 
 /// The stamp's version-2 entry, as the stamping use case writes it.
-async fn log_stamp(conn: &mut govseal::store::Connection, app: &Prepared, id: &str) {
+async fn log_stamp(conn: &mut govseal::store::Connection, app: &Prepared, id: &str, output: &[u8]) {
     let commitments = app.state.keys.commitment_key();
     transparency::record(
         conn,
@@ -261,7 +262,7 @@ async fn log_stamp(conn: &mut govseal::store::Connection, app: &Prepared, id: &s
             kind: EntryKind::Stamp,
             subject_id: id,
             department_uscc: Some("91350100M000100Y43"),
-            artefact: id.as_bytes(),
+            artefact: output,
             actor: "bench",
             details: &[],
             record: Some((&transparency::records::STAMPS, commitments.as_deref())),
@@ -296,8 +297,8 @@ async fn million_log() -> Prepared {
         for i in 0..10_000u64 {
             let n = chunk * 10_000 + i;
             let id = format!("stamp-{n:08}");
-            insert_stamp(&mut tx, &department, &id, n).await;
-            log_stamp(&mut tx, &app, &id).await;
+            let output = insert_stamp(&mut tx, &department, &id, n).await;
+            log_stamp(&mut tx, &app, &id, &output).await;
         }
         tx.commit().await.unwrap();
         transparency::sequence_all(db, &app.log_key, 16_384)
