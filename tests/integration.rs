@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod foundation;
 mod fuzz_seeds;
+mod hardening;
 mod license_import;
 mod license_trust;
 mod license_verify;
