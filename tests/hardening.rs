@@ -505,6 +505,9 @@ async fn metrics_are_for_the_admin_and_describe_the_service() {
     // Routes, never raw URLs: a scanner cannot grow the label set.
     assert!(!text.contains("unique-value-9z") && !text.contains("4f1d2a"));
     assert!(text.contains(r#"route="unmatched""#));
+    let api: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    assert!(api["paths"]["/metrics"]["get"].is_object());
+    assert!(api["paths"]["/v1/verify"]["post"]["responses"]["429"].is_object());
 }
 
 #[tokio::test]

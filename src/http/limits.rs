@@ -255,20 +255,14 @@ fn busy(route: Option<&str>, budget: &'static str) -> Response {
 }
 
 fn bearer_token(request: &Request) -> Option<&str> {
-    request
+    let value = request
         .headers()
         .get(header::AUTHORIZATION)?
         .to_str()
-        .ok()?
+        .ok()?;
+    value
         .strip_prefix("Bearer ")
-        .or_else(|| {
-            request
-                .headers()
-                .get(header::AUTHORIZATION)?
-                .to_str()
-                .ok()?
-                .strip_prefix("bearer ")
-        })
+        .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
 }

@@ -75,7 +75,10 @@ impl AppState {
 #[openapi(
     info(title = "govseal", description = "Unified electronic seal and e-license signing service (统一电子印章 / 电子证照). \
         Errors are `{ \"error\": { \"code\", \"message\" } }`. Authenticate with `Authorization: Bearer <token>`: \
-        the admin token, or a department API client's token."),
+        the admin token, or a department API client's token. \
+        Requests without a valid token are rate-limited per client address (429 `rate_limited` with `Retry-After`, \
+        in seconds) and share bounded anonymous budgets (503 `busy` with `Retry-After`); both are decided before \
+        the request body is read. Requests with a valid token have a budget of their own."),
     paths(
         departments::create, departments::list, departments::get, departments::revoke_certificate,
         departments::renew_certificate, departments::create_client, departments::list_clients,
