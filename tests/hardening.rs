@@ -250,7 +250,11 @@ async fn stamping_is_served_while_an_anonymous_flood_is_refused() {
                     .send()
                     .await;
                 if let Ok(r) = r {
-                    *statuses.entry(r.status().as_u16()).or_default() += 1;
+                    let status = r.status().as_u16();
+                    if status == 503 {
+                        assert_eq!(r.headers()["retry-after"], "1", "503 says when to retry");
+                    }
+                    *statuses.entry(status).or_default() += 1;
                 }
             }
             statuses

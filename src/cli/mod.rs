@@ -114,8 +114,8 @@ struct ServeArgs {
     /// or addresses, comma-separated (e.g. 10.0.0.0/8,192.168.1.10). The client
     /// is the rightmost address that is not one of them; default: none, the
     /// TCP peer is the client.
-    #[arg(long, env = "GOVSEAL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
-    trusted_proxies: Vec<crate::config::IpNet>,
+    #[arg(long, env = "GOVSEAL_TRUSTED_PROXIES", value_parser = parse_networks, default_value = "", hide_default_value = true)]
+    trusted_proxies: Networks,
     /// Who may use POST /v1/tsa: anyone under its own rate limit (public), or
     /// only callers with a token (clients).
     #[arg(long, env = "GOVSEAL_TSA_ACCESS", value_enum, default_value_t = crate::config::TsaAccess::Public)]
@@ -150,6 +150,19 @@ struct ServeArgs {
     snapshot_refresh_secs: u64,
 }
 
+/// A comma-separated list of networks; empty items (and an empty list) are allowed.
+#[derive(Clone, Debug, Default)]
+struct Networks(Vec<crate::config::IpNet>);
+
+fn parse_networks(s: &str) -> Result<Networks, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(parse_network)
+        .collect::<Result<_, _>>()
+        .map(Networks)
+}
+
 fn parse_network(s: &str) -> Result<crate::config::IpNet, String> {
     let s = s.trim();
     s.parse::<crate::config::IpNet>()
@@ -164,7 +177,7 @@ impl ServeArgs {
     fn config(&self) -> Config {
         let mut config = self.installation.config();
         config.listen = self.listen;
-        config.trusted_proxies.clone_from(&self.trusted_proxies);
+        config.trusted_proxies.clone_from(&self.trusted_proxies.0);
         config.tsa_access = self.tsa_access;
         config.limits = Limits {
             verify: self.rate_verify,
