@@ -471,6 +471,72 @@ async fn public_gets_sign_nothing_write_nothing_and_never_sequence() {
 }
 
 #[tokio::test]
+async fn each_status_change_is_published_before_it_is_answered_even_in_a_burst() {
+    let app = spawn_app().await;
+    let i = issuer(&app, "福州市鼓楼区市场监督管理局").await;
+    define_business_license(&app, &[&i.id]).await;
+    let mut ids = Vec::new();
+    for _ in 0..8 {
+        let r = app
+            .post(
+                "/v1/licenses",
+                Some(&i.token),
+                &business_license(&i.seal_id),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.unwrap();
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    let changes: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (http, url, token, id) = (
+                app.http.clone(),
+                app.url.clone(),
+                i.token.clone(),
+                id.clone(),
+            );
+            tokio::spawn(async move {
+                let r = http
+                    .post(format!("{url}/v1/licenses/{id}/suspend"))
+                    .bearer_auth(&token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                // Answered: the served snapshot already lists it.
+                let snapshot: Value = http
+                    .get(format!("{url}/v1/license-status"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                assert!(
+                    snapshot["suspended"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|s| s == &id),
+                    "{id} not in {snapshot}"
+                );
+            })
+        })
+        .collect();
+    for change in changes {
+        change.await.unwrap();
+    }
+    // The files in certs/ say the same.
+    let published: Value =
+        serde_json::from_slice(&std::fs::read(app.certs().join("license-status.json")).unwrap())
+            .unwrap();
+    assert_eq!(published["suspended"].as_array().unwrap().len(), ids.len());
+}
+
+#[tokio::test]
 async fn metrics_are_for_the_admin_and_describe_the_service() {
     let app = spawn_app_with(|c| c.limits.pages = rate(1, 1)).await;
     let d = department_with_seal(&app, "福州市大数据管理局").await;

@@ -370,4 +370,27 @@ mod tests {
         assert!(admission.check(Kind::Read, ip).is_ok());
         assert_eq!(admission.tracked_addresses(), 3);
     }
+
+    #[test]
+    fn refilled_buckets_are_forgotten() {
+        let mut config = Config::new("unused".into());
+        config.limits.reads = Rate {
+            per_minute: 600_000,
+            burst: 1,
+        };
+        let admission = Admission::new(&config);
+        for n in 0..1000u32 {
+            let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+            assert!(admission.check(Kind::Read, ip).is_ok());
+        }
+        // IPv6 hosts of one /64 share a bucket.
+        for n in 0..100u128 {
+            let ip = IpAddr::from(std::net::Ipv6Addr::from((0x2001_0db8u128 << 96) + n));
+            let _ = admission.check(Kind::Read, ip);
+        }
+        assert_eq!(admission.tracked_addresses(), 1001);
+        std::thread::sleep(Duration::from_millis(20));
+        admission.housekeeping();
+        assert_eq!(admission.tracked_addresses(), 0);
+    }
 }

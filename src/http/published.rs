@@ -11,6 +11,7 @@
 //! instance learns of another's change at its next scheduled rebuild.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -35,6 +36,11 @@ pub struct Publication {
 pub struct Published {
     current: RwLock<Arc<Publication>>,
     rebuilding: tokio::sync::Mutex<()>,
+    /// Rebuilds asked for so far.
+    requested: AtomicU64,
+    /// The number of requests the current publication answers: every
+    /// rebuild asked for up to it read the database after its change.
+    completed: AtomicU64,
 }
 
 impl Published {
@@ -43,6 +49,8 @@ impl Published {
         Published {
             current: RwLock::new(Arc::new(initial)),
             rebuilding: tokio::sync::Mutex::new(()),
+            requested: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
         }
     }
 
@@ -57,14 +65,23 @@ impl Published {
     /// Signs a new snapshot, reassembles the bundle, writes it to
     /// `certs_dir` and serves it. Rebuilds run one at a time, each reading
     /// the database after the previous one finished, so the last change
-    /// committed is the one served.
+    /// committed is the one served. A burst of changes shares rebuilds: a
+    /// caller whose request a rebuild that started after it already
+    /// answered returns at once.
     pub async fn rebuild(
         &self,
         db: &Database,
         authority: &Authority,
         certs_dir: &Path,
     ) -> anyhow::Result<()> {
+        let mine = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
         let _one_at_a_time = self.rebuilding.lock().await;
+        if self.completed.load(Ordering::SeqCst) >= mine {
+            return Ok(());
+        }
+        // Every request counted here was made after its change committed,
+        // and the database is read below: this rebuild answers them all.
+        let answers = self.requested.load(Ordering::SeqCst);
         let publication = build(db, authority).await?;
         write_trust_bundle(certs_dir, &publication.bundle)?;
         metrics::gauge!("govseal_license_status_next_update_seconds")
@@ -73,6 +90,7 @@ impl Published {
             .current
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(publication);
+        self.completed.store(answers, Ordering::SeqCst);
         Ok(())
     }
 }
