@@ -3,7 +3,10 @@
 //! - **append** on SQLite in one process: entries recorded in business-sized
 //!   transactions (100 per commit), then sequenced with one signed checkpoint
 //!   per batch — against the baseline of inserting the same entry bytes into
-//!   a bare table with the same commits, measured in the same run.
+//!   a bare table with the same commits, measured in the same run. Twice:
+//!   version-1 entries alone, and (issue 16) a stamps row with its
+//!   version-2 entry, which reads the row back and commits to every column
+//!   (personal ones as HMACs), against inserting the row alone.
 //! - **proofs** on a log of 1,000,000 entries: RFC 9162 inclusion and
 //!   consistency proofs, generated and verified, from the in-memory tree and
 //!   from the stored tree in SQLite, against one SHA-256 leaf hash.
@@ -11,9 +14,10 @@
 //!   process under `/usr/bin/time -v`, for wall time and peak memory.
 //!
 //! The 1,000,000-entry database is built once (about two minutes) under
-//! `target/bench-log-1m` and reused; delete it to rebuild. Each entry is a
-//! `stamp` event with a stamps row whose output is a 64-byte stand-in for
-//! the PDF, so the audit's cross-check of business rows passes and is timed.
+//! `target/bench-log-1m-v2` and reused; delete it to rebuild. Each entry is a
+//! version-2 `stamp` entry committing to its stamps row, whose output is a
+//! 64-byte stand-in for the PDF, so the audit re-derives every record and
+//! its time is measured.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -121,6 +125,46 @@ fn append(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    let department = rt.block_on(bench_department(&app));
+    let mut group = c.benchmark_group("stamp row + log entry, SQLite, 100 per commit");
+    group.throughput(Throughput::Elements(APPEND_BATCH));
+    group.sample_size(10);
+    for with_entry in [false, true] {
+        let name = if with_entry {
+            "row + version-2 entry, sequenced and checkpointed"
+        } else {
+            "baseline: the row alone"
+        };
+        group.bench_function(name, |b| {
+            b.iter_custom(|iterations| {
+                rt.block_on(async {
+                    let started = Instant::now();
+                    for _ in 0..iterations {
+                        for _ in 0..APPEND_BATCH / PER_COMMIT {
+                            let mut tx = db.begin().await.unwrap();
+                            for _ in 0..PER_COMMIT {
+                                counter += 1;
+                                let id = format!("bench-stamp-{counter}");
+                                insert_stamp(&mut tx, &department, &id, counter).await;
+                                if with_entry {
+                                    log_stamp(&mut tx, &app, &id).await;
+                                }
+                            }
+                            tx.commit().await.unwrap();
+                        }
+                        if with_entry {
+                            transparency::sequence_all(db, &app.log_key, 4096)
+                                .await
+                                .unwrap();
+                        }
+                    }
+                    started.elapsed()
+                })
+            })
+        });
+    }
+    group.finish();
 }
 
 fn proofs_in_memory(c: &mut Criterion) {
@@ -153,25 +197,9 @@ fn proofs_in_memory(c: &mut Criterion) {
     group.finish();
 }
 
-fn million_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-log-1m")
-}
-
-/// Builds (once) an installation whose log holds at least 1,000,000 stamp entries.
-async fn million_log() -> Prepared {
-    let dir = million_dir();
-    std::fs::create_dir_all(&dir).unwrap();
-    let app = installation(&dir).await;
+/// A department and its seal, for stamps rows.
+async fn bench_department(app: &Prepared) -> (String, String) {
     let db = &app.state.db;
-    let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stamps")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    if have as u64 >= MILLION {
-        return app;
-    }
-    eprintln!("building a log of {MILLION} entries in {} …", dir.display());
-    let started = Instant::now();
     let department = govseal::department::create_department(
         db,
         &app.state.keys,
@@ -196,40 +224,80 @@ async fn million_log() -> Prepared {
     )
     .await
     .unwrap();
+    (department.id, seal.id)
+}
+
+/// A stamps row whose output is a 64-byte stand-in for the PDF, with an
+/// operator (a personal column: committed to as an HMAC).
+async fn insert_stamp(
+    conn: &mut govseal::store::Connection,
+    (department, seal): &(String, String),
+    id: &str,
+    n: u64,
+) {
+    let output = leaf_hash(&n.to_be_bytes()).repeat(2);
+    sqlx::query(
+        "INSERT INTO stamps (id, department_id, seal_id, actor, operator, level, page, x, y, \
+         size_mm, input_sha256, output_sha256, output_pdf, request_sha256, created_at) \
+         VALUES ($1, $2, $3, 'bench', '王小明', 'B-LT', 1, 100.0, 100.0, 42.0, $4, $5, $6, $4, 0)",
+    )
+    .bind(id)
+    .bind(department)
+    .bind(seal)
+    .bind(hex::encode([0u8; 32]))
+    .bind(hex::encode(transparency::sha256(&output)))
+    .bind(output)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+}
+
+/// The stamp's version-2 entry, as the stamping use case writes it.
+async fn log_stamp(conn: &mut govseal::store::Connection, app: &Prepared, id: &str) {
+    let commitments = app.state.keys.commitment_key();
+    transparency::record(
+        conn,
+        Event {
+            kind: EntryKind::Stamp,
+            subject_id: id,
+            department_uscc: Some("91350100M000100Y43"),
+            artefact: id.as_bytes(),
+            actor: "bench",
+            details: &[],
+            record: Some((&transparency::records::STAMPS, commitments.as_deref())),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+fn million_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-log-1m-v2")
+}
+
+/// Builds (once) an installation whose log holds at least 1,000,000 stamp entries.
+async fn million_log() -> Prepared {
+    let dir = million_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = installation(&dir).await;
+    let db = &app.state.db;
+    let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stamps")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    if have as u64 >= MILLION {
+        return app;
+    }
+    eprintln!("building a log of {MILLION} entries in {} …", dir.display());
+    let started = Instant::now();
+    let department = bench_department(&app).await;
     for chunk in 0..MILLION / 10_000 {
         let mut tx = db.begin().await.unwrap();
         for i in 0..10_000u64 {
             let n = chunk * 10_000 + i;
             let id = format!("stamp-{n:08}");
-            let output = leaf_hash(&n.to_be_bytes()).repeat(2);
-            sqlx::query(
-                "INSERT INTO stamps (id, department_id, seal_id, actor, level, page, x, y, \
-                 size_mm, input_sha256, output_sha256, output_pdf, request_sha256, created_at) \
-                 VALUES ($1, $2, $3, 'bench', 'B-LT', 1, 100.0, 100.0, 42.0, $4, $5, $6, $4, 0)",
-            )
-            .bind(&id)
-            .bind(&department.id)
-            .bind(&seal.id)
-            .bind(hex::encode([0u8; 32]))
-            .bind(hex::encode(transparency::sha256(&output)))
-            .bind(output.clone())
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-            transparency::record(
-                &mut tx,
-                Event {
-                    kind: EntryKind::Stamp,
-                    subject_id: &id,
-                    department_uscc: Some("91350100M000100Y43"),
-                    artefact: &output,
-                    actor: "bench",
-                    details: &[],
-                    record: None,
-                },
-            )
-            .await
-            .unwrap();
+            insert_stamp(&mut tx, &department, &id, n).await;
+            log_stamp(&mut tx, &app, &id).await;
         }
         tx.commit().await.unwrap();
         transparency::sequence_all(db, &app.log_key, 16_384)

@@ -41,6 +41,11 @@ pub struct Config {
     /// How often the served status snapshot and trust bundle are rebuilt
     /// and re-signed even when nothing changed (`GOVSEAL_SNAPSHOT_REFRESH_SECS`).
     pub snapshot_refresh: Duration,
+    /// Where stamped PDFs are kept; default: files for SQLite, the database
+    /// for PostgreSQL (shared by several processes).
+    pub document_storage: Option<crate::store::documents::DocumentStorage>,
+    /// Stamped PDFs in the file store older than this many days are deleted.
+    pub document_retention_days: Option<u32>,
 }
 
 impl std::fmt::Debug for Config {
@@ -61,6 +66,8 @@ impl std::fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("tsa_access", &self.tsa_access)
             .field("snapshot_refresh", &self.snapshot_refresh)
+            .field("document_storage", &self.document_storage)
+            .field("document_retention_days", &self.document_retention_days)
             .finish()
     }
 }
@@ -207,7 +214,28 @@ impl Config {
             limits: Limits::default(),
             tsa_access: TsaAccess::default(),
             snapshot_refresh: Duration::from_secs(300),
+            document_storage: None,
+            document_retention_days: None,
         }
+    }
+
+    /// The document store, when stamped PDFs are kept as files (see
+    /// [`crate::store::documents`]).
+    pub fn document_store(&self) -> Option<crate::store::documents::DocumentStore> {
+        use crate::store::documents::{DocumentStorage, DocumentStore};
+        let sqlite = self.database_url().starts_with("sqlite:");
+        let storage = self.document_storage.unwrap_or(if sqlite {
+            DocumentStorage::Files
+        } else {
+            DocumentStorage::Database
+        });
+        (storage == DocumentStorage::Files).then(|| {
+            DocumentStore::new(
+                &self.data_dir,
+                self.document_retention_days
+                    .map(|days| std::time::Duration::from_secs(u64::from(days) * 86_400)),
+            )
+        })
     }
 
     /// The database URL to use.

@@ -96,6 +96,15 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     transparency::key::open_or_create_commitment_key(&db, &keys)
         .await
         .context("opening the log's commitment key")?;
+    let backfilled = transparency::coverage::backfill_once(&db, &keys)
+        .await
+        .context("bringing earlier rows onto the transparency log")?;
+    if backfilled > 0 {
+        tracing::info!(
+            entries = backfilled,
+            "logged rows written before the log covered their tables"
+        );
+    }
     // Entries recorded while no server ran (e.g. the PKI just created) get their checkpoint now.
     transparency::sequence_all(&db, &log_key, SEQUENCER_BATCH)
         .await
@@ -217,6 +226,12 @@ pub async fn serve(prepared: Prepared, listener: TcpListener) -> anyhow::Result<
     let _ = http::metrics::recorder();
     let refresher = tokio::spawn(http::published::run_refresher(prepared.state.clone()));
     let housekeeping = tokio::spawn(limiter_housekeeping(prepared.state.admission.clone()));
+    let retention = prepared
+        .state
+        .config
+        .document_store()
+        .filter(|documents| documents.retention().is_some())
+        .map(|documents| tokio::spawn(run_retention(documents)));
     let app = http::router(prepared.state);
     let served = axum::serve(
         listener,
@@ -228,6 +243,9 @@ pub async fn serve(prepared: Prepared, listener: TcpListener) -> anyhow::Result<
     sequencer.abort();
     refresher.abort();
     housekeeping.abort();
+    if let Some(retention) = retention {
+        retention.abort();
+    }
     served
 }
 
@@ -238,6 +256,21 @@ async fn limiter_housekeeping(admission: Arc<http::limits::Admission>) {
     loop {
         ticker.tick().await;
         admission.housekeeping();
+    }
+}
+
+/// Deletes stamped PDFs past the retention from the document store, hourly.
+async fn run_retention(documents: crate::store::documents::DocumentStore) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let store = documents.clone();
+        match tokio::task::spawn_blocking(move || store.prune(std::time::SystemTime::now())).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(deleted)) => tracing::info!(deleted, "stamped PDFs past the retention deleted"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "document retention"),
+            Err(e) => tracing::warn!(error = %e, "document retention task"),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ mod common;
 
 mod browser;
 mod cli;
+mod documents;
 mod foundation;
 mod fuzz_seeds;
 mod hardening;
@@ -14,6 +15,7 @@ mod license_trust;
 mod license_verify;
 mod license_versions;
 mod licenses;
+mod lifecycle_races;
 mod log_audit;
 mod logged;
 mod pdf_engine;

@@ -338,3 +338,74 @@ async fn licenses_of_the_wrong_department_seal_type_or_headers_never_pass() {
     let (exit, _) = cli(&fresh, &app, &unauthorised, "unauthorised-fresh");
     assert_eq!(exit, 2);
 }
+
+/// Issue 17, key compromise: once a seal certificate is revoked for
+/// keyCompromise, a record of that seal passes only if the CA's snapshot
+/// lists it among the records the issuer really made; a record forged with
+/// the stolen key and backdated to before the revocation is INDETERMINATE /
+/// REVOKED_NO_POE, through the CLI, `POST /v1/verify` and the QR page.
+#[tokio::test]
+async fn a_record_forged_with_a_compromised_seal_key_has_no_proof_of_existence() {
+    let app = spawn_app().await;
+    let a = licenses::issuer(&app, "福州市市场监督管理局").await;
+    licenses::define_business_license(&app, &[&a.id]).await;
+    let genuine = issue(&app, &a, licenses::business_license(&a.seal_id)).await;
+    let claims: LicenseClaims = open_record(&genuine).unwrap().into_claims();
+    let (key, cert, _) = seal_key(&app, &a).await;
+    // Revocation times are whole seconds: revoke in a later one.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let r = app
+        .post(
+            &format!("/v1/seals/{}/revoke", a.seal_id),
+            Some(&a.token),
+            &json!({"reason": "keyCompromise"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // The thief signs a new license, backdated to the genuine one's issue time.
+    let uscc = uscc_of(&app, &a).await;
+    let mut forged = claims.clone();
+    forged.license_id =
+        LicenseId::new(licenses::TYPE_CODE, &uscc.parse().unwrap(), 777, 1).unwrap();
+    forged.holder_name = "冒名公司".into();
+    let forged = sign_record(&forged, &*key, &cert).unwrap();
+
+    let work = tempfile::tempdir().unwrap();
+    let trust = work.path().join("bundle");
+    common::copy_bundle(&app, &trust);
+
+    let (exit, r) = cli(&trust, &app, &genuine, "genuine");
+    assert_eq!(exit, 0, "the genuine record is listed: {r}");
+    assert!(
+        r.to_string()
+            .contains("lists this record among those the seal issued before"),
+        "{r}"
+    );
+
+    let (exit, r) = cli(&trust, &app, &forged, "forged");
+    assert_eq!(
+        (exit, verdict(&r)),
+        (2, ("INDETERMINATE".into(), "REVOKED_NO_POE".into())),
+        "{r}"
+    );
+    assert!(failures(&r).contains("compromised"), "{r}");
+    let r = post_verify(&app, "application/cose", forged.clone()).await;
+    assert_eq!(
+        verdict(&r),
+        ("INDETERMINATE".into(), "REVOKED_NO_POE".into()),
+        "{r}"
+    );
+    let html = page(&app, &forged).await;
+    assert!(!html.contains("真实有效"), "the page must not say valid");
+    let r = post_verify(&app, "application/cose", genuine.clone()).await;
+    assert_eq!(r["indication"], "TOTAL-PASSED", "{r}");
+
+    // A bundle from before the revocation's snapshot does not help a forger:
+    // without the list, no record of the seal passes once the CRL says
+    // keyCompromise.
+    std::fs::remove_file(trust.join("license-status.cose")).unwrap();
+    let (_, r) = cli(&trust, &app, &forged, "forged-no-snapshot");
+    assert_ne!(r["indication"], "TOTAL-PASSED", "{r}");
+}

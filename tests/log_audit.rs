@@ -83,6 +83,20 @@ async fn a_clean_database_audits_clean_after_every_lifecycle_action() {
         .and_then(|c| c["id"].as_str())
         .unwrap_or_else(|| panic!("a client in {clients}"))
         .to_string();
+    // What the department certificate's revocation must cascade to.
+    let r = app
+        .post(
+            "/v1/seals",
+            Some(&other_token),
+            &json!({ "department_id": other_id, "type": "contract" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let other_seal = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other_token2 = app.create_client(&other_id, &["seals:manage"]).await;
     let (code, out) = audit(&app);
     assert_eq!(code, 0, "after set-up: {out}");
 
@@ -146,6 +160,13 @@ async fn a_clean_database_audits_clean_after_every_lifecycle_action() {
             200,
         ),
         (
+            "client revoke",
+            format!("/v1/departments/{other_id}/clients/{client_id}/revoke"),
+            &admin,
+            json!({}),
+            200,
+        ),
+        (
             "department certificate revoke",
             format!("/v1/departments/{other_id}/certificate/revoke"),
             &admin,
@@ -153,11 +174,18 @@ async fn a_clean_database_audits_clean_after_every_lifecycle_action() {
             200,
         ),
         (
-            "client revoke",
-            format!("/v1/departments/{other_id}/clients/{client_id}/revoke"),
+            "department certificate renew",
+            format!("/v1/departments/{other_id}/certificate"),
             &admin,
             json!({}),
-            200,
+            201,
+        ),
+        (
+            "client create",
+            format!("/v1/departments/{other_id}/clients"),
+            &admin,
+            json!({"name": "新审批系统", "scopes": ["stamp"]}),
+            201,
         ),
     ];
     for (action, path, token, body, status) in actions {
@@ -172,7 +200,35 @@ async fn a_clean_database_audits_clean_after_every_lifecycle_action() {
         assert_eq!(code, 0, "the audit after {action} must pass: {out}");
         assert!(out.contains("log audit passed"), "{action}: {out}");
     }
-    drop(other_token);
+    // The cascade (issue 17): the revoked department's seal was suspended
+    // and its remaining client revoked, in the revocation's transaction.
+    let seal: Value = app
+        .get(&format!("/v1/seals/{other_seal}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seal["status"], "suspended", "{seal}");
+    let r = app
+        .get(&format!("/v1/seals/{other_seal}"), Some(&other_token2))
+        .await;
+    assert_eq!(
+        r.status(),
+        401,
+        "a client of a revoked department is revoked"
+    );
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "SELECT kind FROM log_entries WHERE kind IN ('seal-changed', 'client-revoked') \
+         AND entry IS NOT NULL ORDER BY created_at, id",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert!(
+        kinds.iter().filter(|k| *k == "client-revoked").count() >= 2
+            && kinds.iter().any(|k| k == "seal-changed"),
+        "the cascade is logged: {kinds:?}"
+    );
 }
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -475,31 +531,49 @@ async fn exec_unchecked(app: &TestApp, sql: &str) {
 
 #[tokio::test]
 async fn every_column_of_every_covered_table_is_checked() {
-    use govseal::transparency::records::{Column, LICENSES, SEALS, STAMPS};
+    use govseal::transparency::records::{COVERED, Column};
     let (app, license, seal, stamp) = recorded_app().await;
     let blob = match app.state.db.backend {
         govseal::store::Backend::Postgres => "'\\x00'::bytea",
         govseal::store::Backend::Sqlite => "X'00'",
     };
+    let tampered = |column: &str, kind: Column| match kind {
+        Column::Integer => format!("COALESCE({column}, 0) + 1"),
+        Column::Real => format!("{column} + 1"),
+        Column::Text | Column::Personal => format!("COALESCE({column}, '') || 'x'"),
+        Column::Blob => blob.to_string(),
+    };
     let mut checked = 0;
-    for (table, key) in [(&STAMPS, &stamp), (&LICENSES, &license), (&SEALS, &seal)] {
+    for table in COVERED {
+        let key = match table.name {
+            "stamps" => stamp.clone(),
+            "licenses" => license.clone(),
+            "seals" => seal.clone(),
+            _ => {
+                let sql = format!(
+                    "SELECT ({}) AS k FROM {} ORDER BY 1 LIMIT 1",
+                    table.key, table.name
+                );
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(&app.state.db.pool)
+                    .await
+                    .unwrap_or_else(|e| panic!("a row of {}: {e}", table.name))
+            }
+        };
+        let row = format!("({}) = '{key}'", table.key);
+        let key_parts = table.key_parts();
         for &(column, kind) in table.columns {
-            let value = match kind {
-                Column::Integer => format!("COALESCE({column}, 0) + 1"),
-                Column::Real => format!("{column} + 1"),
-                Column::Text | Column::Personal => format!("COALESCE({column}, '') || 'x'"),
-                Column::Blob => blob.to_string(),
-            };
             let set = format!(
-                "UPDATE {} SET {column} = {value} WHERE {} = '{key}'",
-                table.name, table.key
+                "UPDATE {} SET {column} = {} WHERE {row}",
+                table.name,
+                tampered(column, kind)
             );
             // Keep the value, tamper, audit, and put the value back.
             let backup = format!("tamper_backup_{checked}");
             // (CREATE TABLE AS reports no changed rows on SQLite.)
             let create = format!(
-                "CREATE TABLE {backup} AS SELECT {column} AS v FROM {} WHERE {} = '{key}'",
-                table.name, table.key
+                "CREATE TABLE {backup} AS SELECT {column} AS v FROM {} WHERE {row}",
+                table.name
             );
             sqlx::query(sqlx::AssertSqlSafe(create.clone()))
                 .execute(&app.state.db.pool)
@@ -508,23 +582,170 @@ async fn every_column_of_every_covered_table_is_checked() {
             exec_unchecked(&app, &set).await;
             let (code, out) = audit(&app);
             assert_eq!(code, 1, "{set}: {out}");
-            let named = format!("column {column}");
+            // A column that is part of a composite key moves the row: the
+            // audit names the row (no entry for it, an entry naming none).
+            let named = if key_parts.contains(&column) {
+                table.name.to_string()
+            } else {
+                format!("column {column}")
+            };
             assert!(out.contains(&named), "{set} must be named ({named}): {out}");
+            let restore_where = if key_parts.contains(&column) {
+                format!("{column} = (SELECT {} FROM {backup})", tampered("v", kind))
+            } else {
+                row.clone()
+            };
             exec_unchecked(
                 &app,
                 &format!(
-                    "UPDATE {} SET {column} = (SELECT v FROM {backup}) WHERE {} = '{key}'",
-                    table.name, table.key
+                    "UPDATE {} SET {column} = (SELECT v FROM {backup}) WHERE {restore_where}",
+                    table.name
                 ),
             )
             .await;
             checked += 1;
         }
+
+        // A row deleted: its entries name a row that is not there.
+        let backup = format!("row_backup_{}", table.name);
+        let create = format!(
+            "CREATE TABLE {backup} AS SELECT * FROM {} WHERE {row}",
+            table.name
+        );
+        sqlx::query(sqlx::AssertSqlSafe(create.clone()))
+            .execute(&app.state.db.pool)
+            .await
+            .expect(&create);
+        let delete = format!("DELETE FROM {} WHERE {row}", table.name);
+        exec_unchecked(&app, &delete).await;
+        let (code, out) = audit(&app);
+        assert_eq!(code, 1, "{delete}: {out}");
+        let named = format!("names no row of {}", table.name);
+        assert!(
+            out.contains(&named),
+            "{delete} must be named ({named}): {out}"
+        );
+        exec_unchecked(
+            &app,
+            &format!("INSERT INTO {} SELECT * FROM {backup}", table.name),
+        )
+        .await;
+
+        // A row inserted behind the log's back (a copy with every text
+        // column changed, so unique constraints hold): it has no entry.
+        let mut names = Vec::new();
+        let mut values = Vec::new();
+        if key_parts.len() == 1 {
+            names.push(table.key.to_string());
+            values.push(format!("{} || '-forged'", table.key));
+        }
+        for &(column, kind) in table.columns {
+            names.push(column.to_string());
+            values.push(match kind {
+                Column::Text | Column::Personal => format!("COALESCE({column}, '') || 'x'"),
+                _ => column.to_string(),
+            });
+        }
+        let insert = format!(
+            "INSERT INTO {table_name} ({}) SELECT {} FROM {table_name} WHERE {row}",
+            names.join(", "),
+            values.join(", "),
+            table_name = table.name
+        );
+        exec_unchecked(&app, &insert).await;
+        let (code, out) = audit(&app);
+        assert_eq!(code, 1, "{insert}: {out}");
+        let named = format!("{} row", table.name);
+        assert!(
+            out.contains(&named) && out.contains("off the books"),
+            "{insert} must be named ({named}): {out}"
+        );
+        let forged = if key_parts.len() > 1 {
+            format!(
+                "({}) = '{}'",
+                table.key,
+                key.split(' ')
+                    .zip(&key_parts)
+                    .map(|(value, part)| {
+                        let text = table.columns.iter().any(|&(name, kind)| {
+                            name == *part && matches!(kind, Column::Text | Column::Personal)
+                        });
+                        if text {
+                            format!("{value}x")
+                        } else {
+                            value.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        } else {
+            format!("{} = '{key}-forged'", table.key)
+        };
+        exec_unchecked(&app, &format!("DELETE FROM {} WHERE {forged}", table.name)).await;
+        let (code, out) = audit(&app);
+        assert_eq!(code, 0, "{} restored: {out}", table.name);
     }
-    let (code, out) = audit(&app);
-    assert_eq!(code, 0, "restored: {out}");
     assert_eq!(
         checked,
-        STAMPS.columns.len() + LICENSES.columns.len() + SEALS.columns.len()
+        COVERED.iter().map(|t| t.columns.len()).sum::<usize>()
+    );
+}
+
+#[tokio::test]
+async fn rows_from_before_coverage_are_backfilled_once_and_only_once() {
+    let app = spawn_app().await;
+    let d = app.create_department("福州市行政审批局").await;
+    let id = d["id"].as_str().unwrap();
+    // A row the log does not know: as a department written before the log
+    // covered departments would be.
+    exec_unchecked(
+        &app,
+        &format!(
+            "INSERT INTO departments (id, name, uscc, parent_id, certificate_id, created_at) \
+             SELECT 'old-department', name || '（旧）', '{}', parent_id, certificate_id, created_at \
+             FROM departments WHERE id = '{id}'",
+            common::random_uscc()
+        ),
+    )
+    .await;
+    let (code, out) = audit(&app);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("departments row \"old-department\" has no department-created entry")
+            && out.contains("starting the server once"),
+        "{out}"
+    );
+
+    // A restart does not absorb it: the backfill already ran on this database.
+    let TestApp {
+        dir, database_url, ..
+    } = app;
+    let app = common::spawn_app_in(dir, database_url).await;
+    let (code, out) = audit(&app);
+    assert_eq!(code, 1, "a later row stays off the books: {out}");
+
+    // A database from before coverage version 2 is brought onto the log once.
+    exec_unchecked(
+        &app,
+        "DELETE FROM settings WHERE name = 'log_coverage_version'",
+    )
+    .await;
+    let TestApp {
+        dir, database_url, ..
+    } = app;
+    let app = common::spawn_app_in(dir, database_url).await;
+    let (code, out) = audit(&app);
+    assert_eq!(code, 0, "{out}");
+    let actors: Vec<String> = sqlx::query_scalar(
+        "SELECT subject_id FROM log_entries WHERE kind = 'department-created' ORDER BY subject_id",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actors.iter().filter(|s| *s == "old-department").count(),
+        1,
+        "{actors:?}"
     );
 }

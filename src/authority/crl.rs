@@ -139,6 +139,20 @@ impl Authority {
             next_update: next.unix_timestamp(),
         };
         store::certificates::insert_crl(conn, ca.as_str(), &row).await?;
+        let number = row.number.to_string();
+        crate::transparency::record(
+            conn,
+            crate::transparency::Event {
+                kind: crate::log::EntryKind::CrlIssued,
+                subject_id: &format!("{} {number}", ca.as_str()),
+                department_uscc: None,
+                artefact: &row.der,
+                actor: "authority",
+                details: &[("ca", ca.as_str()), ("number", &number)],
+                record: Some((&crate::transparency::records::CRLS, None)),
+            },
+        )
+        .await?;
         Ok(row)
     }
 
@@ -168,7 +182,7 @@ impl Authority {
                     artefact: &cert.der,
                     actor: "authority",
                     details: &[("reason", reason.as_str()), ("role", &cert.role)],
-                    record: None,
+                    record: Some((&crate::transparency::records::CERTIFICATES, None)),
                 },
             )
             .await?;

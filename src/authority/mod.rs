@@ -166,7 +166,7 @@ pub(crate) async fn log_issued(
             artefact: &row.der,
             actor: "authority",
             details: &[("role", &row.role), ("subject", &row.subject)],
-            record: None,
+            record: Some((&transparency::records::CERTIFICATES, None)),
         },
     )
     .await?;

@@ -101,6 +101,23 @@ struct Installation {
     /// Refuse development fallbacks: GOVSEAL_MASTER_KEY and GOVSEAL_ADMIN_TOKEN must be set.
     #[arg(long, env = "GOVSEAL_PRODUCTION", default_value_t = false)]
     production: bool,
+    /// Where stamped PDFs are kept: `files` (content-addressed under
+    /// <data>/documents; the default with SQLite) or `database` (the default
+    /// with PostgreSQL, so every process sharing it sees them).
+    #[arg(long = "document-store", env = "GOVSEAL_DOCUMENT_STORE", value_parser = parse_storage)]
+    document_storage: Option<crate::store::documents::DocumentStorage>,
+    /// Delete stamped PDFs in the file store after this many days (default:
+    /// keep them). Stamp records and their log entries stay.
+    #[arg(
+        long = "document-retention-days",
+        env = "GOVSEAL_DOCUMENT_RETENTION_DAYS"
+    )]
+    document_retention_days: Option<u32>,
+}
+
+fn parse_storage(s: &str) -> Result<crate::store::documents::DocumentStorage, String> {
+    crate::store::documents::DocumentStorage::parse(s)
+        .ok_or_else(|| format!("{s:?}: use files or database"))
 }
 
 #[derive(Args, Debug)]
@@ -231,6 +248,8 @@ impl Installation {
         c.database_url = self.database_url.clone();
         c.public_url = self.public_url.clone();
         c.production = self.production;
+        c.document_storage = self.document_storage;
+        c.document_retention_days = self.document_retention_days;
         c.admin_token = std::env::var("GOVSEAL_ADMIN_TOKEN")
             .ok()
             .filter(|t| !t.is_empty())
@@ -355,7 +374,15 @@ async fn audit(args: AuditArgs) -> anyhow::Result<u8> {
             }
         };
     let started = std::time::Instant::now();
-    match crate::transparency::audit::audit(&db, key.as_deref(), commitments.as_ref()).await? {
+    let documents = config.document_store();
+    match crate::transparency::audit::audit(
+        &db,
+        key.as_deref(),
+        commitments.as_ref(),
+        documents.as_ref(),
+    )
+    .await?
+    {
         Ok(summary) => {
             println!(
                 "log audit passed: {} entries, {} tree nodes, {} checkpoints, {} business records, \

@@ -4,8 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{check_name, rfc3339};
 use crate::access::{self, Scope};
+use crate::keystore::KeyStore;
+use crate::log::EntryKind;
 use crate::outcome::ActionError;
-use crate::store::{self, Database, clients::ClientRow};
+use crate::store::{
+    self, Connection, Database, StoreError, clients::ClientRow, departments::DepartmentRow,
+};
 
 /// A request to create an API client.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -58,6 +62,7 @@ fn view(c: ClientRow) -> ClientView {
 /// Creates an API client for a department.
 pub async fn create_client(
     db: &Database,
+    keys: &KeyStore,
     department_id: &str,
     input: NewClient,
 ) -> Result<ClientCreated, ActionError> {
@@ -81,12 +86,9 @@ pub async fn create_client(
     let token =
         access::new_token().map_err(|_| ActionError::internal(anyhow::anyhow!("no randomness")))?;
     let mut tx = db.begin().await?;
-    if store::departments::get(&mut tx, department_id)
-        .await?
-        .is_none()
-    {
+    let Some(department) = store::departments::get(&mut tx, department_id).await? else {
         return Err(ActionError::NotFound(format!("department {department_id}")));
-    }
+    };
     let row = ClientRow {
         id: store::new_id(),
         department_id: department_id.to_string(),
@@ -100,6 +102,7 @@ pub async fn create_client(
         revoked_at: None,
     };
     store::clients::insert(&mut tx, &row, &access::token_hash(&token)).await?;
+    log_client(&mut tx, keys, EntryKind::ClientCreated, &row, &department).await?;
     tx.commit().await?;
     Ok(ClientCreated {
         client: view(row),
@@ -129,17 +132,21 @@ pub async fn list_clients(
 /// Revokes a client: its token stops working at once.
 pub async fn revoke_client(
     db: &Database,
+    keys: &KeyStore,
     department_id: &str,
     client_id: &str,
 ) -> Result<ClientView, ActionError> {
     let mut tx = db.begin().await?;
+    let not_found =
+        || ActionError::NotFound(format!("client {client_id} of department {department_id}"));
+    let department = store::departments::get(&mut tx, department_id)
+        .await?
+        .ok_or_else(not_found)?;
     if store::clients::get(&mut tx, department_id, client_id)
         .await?
         .is_none()
     {
-        return Err(ActionError::NotFound(format!(
-            "client {client_id} of department {department_id}"
-        )));
+        return Err(not_found());
     }
     if !store::clients::revoke(&mut tx, client_id, store::now_unix()).await? {
         return Err(ActionError::Conflict {
@@ -150,6 +157,55 @@ pub async fn revoke_client(
     let row = store::clients::get(&mut tx, department_id, client_id)
         .await?
         .ok_or_else(|| ActionError::NotFound(format!("client {client_id}")))?;
+    log_client(&mut tx, keys, EntryKind::ClientRevoked, &row, &department).await?;
     tx.commit().await?;
     Ok(view(row))
+}
+
+/// Revokes every active client of a department (its certificate was
+/// revoked), logging each; in the caller's transaction.
+pub(super) async fn revoke_department_clients(
+    conn: &mut Connection,
+    keys: &KeyStore,
+    department: &DepartmentRow,
+) -> Result<(), StoreError> {
+    let at = store::now_unix();
+    for client in store::clients::list(conn, &department.id).await? {
+        if client.revoked_at.is_none() && store::clients::revoke(conn, &client.id, at).await? {
+            let row = ClientRow {
+                revoked_at: Some(at),
+                ..client
+            };
+            log_client(conn, keys, EntryKind::ClientRevoked, &row, department).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Logs a client row as it now stands (a version-2 entry; its token hash
+/// only as a commitment).
+async fn log_client(
+    conn: &mut Connection,
+    keys: &KeyStore,
+    kind: EntryKind,
+    row: &ClientRow,
+    department: &DepartmentRow,
+) -> Result<(), StoreError> {
+    crate::transparency::record(
+        conn,
+        crate::transparency::Event {
+            kind,
+            subject_id: &row.id,
+            department_uscc: Some(&department.uscc),
+            artefact: row.scopes.as_bytes(),
+            actor: "admin",
+            details: &[("scopes", &row.scopes)],
+            record: Some((
+                &crate::transparency::records::API_CLIENTS,
+                keys.commitment_key().as_deref(),
+            )),
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -14,6 +14,7 @@ use time::{Duration, OffsetDateTime};
 use crate::authority::{Authority, EndEntityRequest, RevocationReasonName, certificate_pem};
 use crate::identity::Uscc;
 use crate::keystore::KeyStore;
+use crate::log::EntryKind;
 use crate::outcome::ActionError;
 use crate::pki::{CertificateRole, Subject};
 use crate::store::{self, Connection, Database, StoreError, departments::DepartmentRow};
@@ -176,6 +177,7 @@ pub async fn create_department(
             StoreError::Duplicate(_) => duplicate(),
             other => other.into(),
         })?;
+    log_department(&mut tx, EntryKind::DepartmentCreated, &row).await?;
     let view = view(&mut tx, row).await?;
     tx.commit().await?;
     Ok(view)
@@ -200,9 +202,15 @@ pub async fn list_departments(db: &Database) -> Result<Vec<DepartmentView>, Acti
     Ok(out)
 }
 
-/// Revokes a department's organisation certificate; the next CRL lists it.
+/// Revokes a department's organisation certificate; the new CRL lists it.
+///
+/// In the same transaction, and logged like any other change, the
+/// department stops acting (issue 17, cascade): its active seals are
+/// suspended (a renewed certificate lets an operator reinstate them) and its
+/// API clients are revoked (new ones are created after renewal).
 pub async fn revoke_department_certificate(
     db: &Database,
+    keys: &KeyStore,
     authority: &Authority,
     id: &str,
     reason: RevocationReasonName,
@@ -217,9 +225,33 @@ pub async fn revoke_department_certificate(
             message: "the department's certificate is already revoked".into(),
         });
     }
+    crate::seal::suspend_department_seals(&mut tx, keys, &d, reason.as_str()).await?;
+    clients::revoke_department_clients(&mut tx, keys, &d).await?;
     let view = view(&mut tx, d).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// Logs a department row as it now stands (a version-2 entry).
+async fn log_department(
+    conn: &mut Connection,
+    kind: EntryKind,
+    row: &DepartmentRow,
+) -> Result<(), StoreError> {
+    crate::transparency::record(
+        conn,
+        crate::transparency::Event {
+            kind,
+            subject_id: &row.id,
+            department_uscc: Some(&row.uscc),
+            artefact: row.certificate_id.as_bytes(),
+            actor: "admin",
+            details: &[("certificate_id", &row.certificate_id)],
+            record: Some((&crate::transparency::records::DEPARTMENTS, None)),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Issues a new organisation certificate (after revocation or before expiry).
@@ -239,6 +271,7 @@ pub async fn renew_department_certificate(
         certificate_id: cert.id,
         ..d
     };
+    log_department(&mut tx, EntryKind::DepartmentChanged, &d).await?;
     let view = view(&mut tx, d).await?;
     tx.commit().await?;
     Ok(view)

@@ -90,8 +90,14 @@ pub async fn revoke_certificate(
     ApiJson(input): ApiJson<RevokeRequest>,
 ) -> Result<Json<DepartmentView>, ApiError> {
     let reason = input.reason.unwrap_or(RevocationReasonName::Unspecified);
-    let view =
-        department::revoke_department_certificate(&state.db, &state.authority, &id, reason).await?;
+    let view = department::revoke_department_certificate(
+        &state.db,
+        &state.keys,
+        &state.authority,
+        &id,
+        reason,
+    )
+    .await?;
     tracing::info!(department = %id, serial = %view.certificate_serial, "department certificate revoked");
     state.refresh_bundle().await;
     Ok(Json(view))
@@ -125,7 +131,7 @@ pub async fn create_client(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<NewClient>,
 ) -> Result<(StatusCode, Json<ClientCreated>), ApiError> {
-    let created = department::create_client(&state.db, &id, input).await?;
+    let created = department::create_client(&state.db, &state.keys, &id, input).await?;
     tracing::info!(department = %id, client = %created.client.id, "API client created");
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -153,7 +159,7 @@ pub async fn revoke_client(
     _admin: Admin,
     Path((id, client_id)): Path<(String, String)>,
 ) -> Result<Json<ClientView>, ApiError> {
-    let view = department::revoke_client(&state.db, &id, &client_id).await?;
+    let view = department::revoke_client(&state.db, &state.keys, &id, &client_id).await?;
     tracing::info!(department = %id, client = %client_id, "API client revoked");
     Ok(Json(view))
 }

@@ -126,11 +126,13 @@ pub async fn stamp(
             .unwrap_or(Level::BLT),
         idempotency_key: idempotency_key(&headers)?,
     };
+    let documents = state.config.document_store();
     let ctx = StampingContext {
         db: &state.db,
         keys: &state.keys,
         authority: &state.authority,
         tsa: state.tsa.clone(),
+        documents: documents.as_ref(),
     };
     let stamped = stamping::stamp(&ctx, &caller, file.to_vec(), request).await?;
     tracing::info!(stamp = %stamped.record_id, actor = %caller.actor(), replayed = stamped.replayed, "document stamped");
@@ -155,11 +157,13 @@ pub async fn notice(
     ApiJson(input): ApiJson<NoticeRequest>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
+    let documents = state.config.document_store();
     let ctx = StampingContext {
         db: &state.db,
         keys: &state.keys,
         authority: &state.authority,
         tsa: state.tsa.clone(),
+        documents: documents.as_ref(),
     };
     let stamped = stamping::stamp_notice(&ctx, &caller, input, key).await?;
     tracing::info!(stamp = %stamped.record_id, actor = %caller.actor(), "approval notice rendered and stamped");

@@ -10,6 +10,48 @@ use crate::license::types::LicenseTypeDefinition;
 use crate::outcome::ActionError;
 use crate::store::{self, Database};
 
+/// Logs a new license type and each of its issuers (version-2 entries).
+async fn log_type(
+    conn: &mut store::Connection,
+    row: &store::licenses::LicenseTypeRow,
+    issuers: &[String],
+) -> Result<(), store::StoreError> {
+    use crate::log::EntryKind;
+    use crate::transparency::{Event, record, records};
+    record(
+        conn,
+        Event {
+            kind: EntryKind::LicenseTypeCreated,
+            subject_id: &row.code,
+            department_uscc: None,
+            artefact: row.fields_json.as_bytes(),
+            actor: "admin",
+            details: &[("name", &row.name_zh)],
+            record: Some((&records::LICENSE_TYPES, None)),
+        },
+    )
+    .await?;
+    for department_id in issuers {
+        let uscc = store::departments::get(conn, department_id)
+            .await?
+            .map(|d| d.uscc);
+        record(
+            conn,
+            Event {
+                kind: EntryKind::LicenseTypeIssuerAdded,
+                subject_id: &format!("{} {department_id}", row.code),
+                department_uscc: uscc.as_deref(),
+                artefact: department_id.as_bytes(),
+                actor: "admin",
+                details: &[("type", &row.code)],
+                record: Some((&records::LICENSE_TYPE_ISSUERS, None)),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Defines a license type (admin only).
 pub async fn create_type(
     db: &Database,
@@ -51,6 +93,7 @@ pub async fn create_type(
         }
         other => other?,
     }
+    log_type(&mut tx, &row, &issuers).await?;
     tx.commit().await?;
     Ok(LicenseTypeDefinition {
         issuers,

@@ -278,7 +278,13 @@ pub async fn change(
     {
         return Err(ActionError::invalid("reason", "at most 200 characters"));
     }
-    store::licenses::set_status(&mut tx, id, next, reason.as_deref(), now).await?;
+    if !store::licenses::set_status(&mut tx, id, &row.status, next, reason.as_deref(), now).await? {
+        return Err(ActionError::Conflict {
+            code: "license_status",
+            message: "the license's status changed while this change was made; read it again"
+                .into(),
+        });
+    }
     let department = store::departments::get(&mut tx, &row.department_id).await?;
     crate::transparency::record(
         &mut tx,
@@ -315,9 +321,11 @@ pub async fn snapshot(
     let revoked = store::licenses::ids_with_status(&mut conn, REVOKED).await?;
     let suspended = store::licenses::ids_with_status(&mut conn, SUSPENDED).await?;
     let superseded = store::licenses::superseded_pairs(&mut conn).await?;
+    let compromised = store::licenses::compromised_seal_records(&mut conn).await?;
     drop(conn);
     let snapshot = StatusSnapshot::new(revoked, suspended, OffsetDateTime::now_utc())
-        .with_superseded(superseded);
+        .with_superseded(superseded)
+        .with_compromised(compromised);
     let cose = snapshot
         .sign(
             &*authority.issuing.signer,

@@ -18,6 +18,12 @@
 //! | `"nu"` | next-update, NumericDate |
 //! | `"sp"` | array of `[old identifier, new identifier]` pairs of superseded versions (换发/变更), sorted by the old one |
 //! | `"tu"` | this-update, NumericDate |
+//! | `"kc"` | only when a seal certificate was revoked for key compromise: array of `[certificate serial (hex text), [SHA-256 of each license record that seal issued, as 32-byte bstr, sorted]]`, sorted by serial |
+//!
+//! `"kc"` is the proof of existence that a compromised key cannot forge
+//! (issue 17): once a seal's key may be in other hands, a record signed by it
+//! can claim any issue time, so a verifier accepts a record of that seal only
+//! if this CA-signed list, made from the issuer's database, names its hash.
 //!
 //! `"sp"` was added after the first three fields; superseded identifiers are
 //! listed in `"r"` as well, so a verifier that predates `"sp"` (and ignores
@@ -64,6 +70,20 @@ pub struct StatusSnapshot {
     pub this_update: i64,
     /// When a new one is due at the latest, Unix seconds.
     pub next_update: i64,
+    /// Seal certificates revoked for key compromise, with the records they
+    /// really issued; empty when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compromised: Vec<CompromisedSeal>,
+}
+
+/// A seal certificate revoked for key compromise, and the SHA-256 (hex) of
+/// every license record the issuer's database holds from it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+pub struct CompromisedSeal {
+    /// The certificate's serial number, hex.
+    pub certificate_serial: String,
+    /// SHA-256 of each record (the tagged COSE_Sign1 bytes), hex, sorted.
+    pub records: Vec<String>,
 }
 
 /// Why a snapshot could not be signed.
@@ -87,6 +107,7 @@ impl StatusSnapshot {
             revoked,
             suspended,
             superseded: Vec::new(),
+            compromised: Vec::new(),
             this_update: now.unix_timestamp(),
             next_update: (now + VALIDITY).unix_timestamp(),
         }
@@ -102,6 +123,24 @@ impl StatusSnapshot {
         self
     }
 
+    /// The same snapshot listing the records of seals revoked for key
+    /// compromise, as (certificate serial hex, record SHA-256s).
+    pub fn with_compromised(mut self, compromised: Vec<(String, Vec<[u8; 32]>)>) -> Self {
+        self.compromised = compromised
+            .into_iter()
+            .map(|(certificate_serial, hashes)| {
+                let mut records: Vec<String> = hashes.iter().map(hex::encode).collect();
+                records.sort();
+                CompromisedSeal {
+                    certificate_serial,
+                    records,
+                }
+            })
+            .collect();
+        self.compromised.sort();
+        self
+    }
+
     /// The CBOR payload described in the module documentation.
     pub fn to_cbor(&self) -> Result<Vec<u8>, SnapshotError> {
         let text = |s: &String| Value::Text(s.clone());
@@ -112,7 +151,7 @@ impl StatusSnapshot {
             .collect();
         no_longer_valid.sort();
         no_longer_valid.dedup();
-        let map = Value::Map(vec![
+        let mut entries = vec![
             (
                 Value::Text("r".into()),
                 Value::Array(no_longer_valid.into_iter().map(text).collect()),
@@ -121,6 +160,25 @@ impl StatusSnapshot {
                 Value::Text("s".into()),
                 Value::Array(self.suspended.iter().map(text).collect()),
             ),
+        ];
+        if !self.compromised.is_empty() {
+            let mut seals = Vec::new();
+            for seal in &self.compromised {
+                let mut hashes = Vec::new();
+                for record in &seal.records {
+                    let bytes = hex::decode(record)
+                        .map_err(|e| SnapshotError::Encoding(format!("record hash: {e}")))?;
+                    hashes.push(Value::Bytes(bytes));
+                }
+                seals.push(Value::Array(vec![
+                    text(&seal.certificate_serial),
+                    Value::Array(hashes),
+                ]));
+            }
+            // RFC 8949 §4.2.1: "kc" sorts before "nu".
+            entries.push((Value::Text("kc".into()), Value::Array(seals)));
+        }
+        entries.extend([
             (
                 Value::Text("nu".into()),
                 Value::Integer(self.next_update.into()),
@@ -139,6 +197,7 @@ impl StatusSnapshot {
                 Value::Integer(self.this_update.into()),
             ),
         ]);
+        let map = Value::Map(entries);
         let mut out = Vec::new();
         ciborium::into_writer(&map, &mut out)
             .map_err(|e| SnapshotError::Encoding(e.to_string()))?;

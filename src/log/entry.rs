@@ -54,11 +54,25 @@ pub enum EntryKind {
     LicenseIssued,
     /// A license was suspended, reinstated, revoked or expired.
     LicenseStatusChanged,
+    /// A department was registered.
+    DepartmentCreated,
+    /// A department's row changed (a renewed organisation certificate).
+    DepartmentChanged,
+    /// An API client was created, with its scopes.
+    ClientCreated,
+    /// An API client was revoked.
+    ClientRevoked,
+    /// A license type (证照类型) was defined.
+    LicenseTypeCreated,
+    /// A department was made an issuer of a license type.
+    LicenseTypeIssuerAdded,
+    /// A certificate revocation list was issued (the artefact is its DER).
+    CrlIssued,
 }
 
 impl EntryKind {
     /// Every kind, in code order.
-    pub const ALL: [EntryKind; 7] = [
+    pub const ALL: [EntryKind; 14] = [
         EntryKind::CertificateIssued,
         EntryKind::CertificateRevoked,
         EntryKind::SealCreated,
@@ -66,6 +80,13 @@ impl EntryKind {
         EntryKind::Stamp,
         EntryKind::LicenseIssued,
         EntryKind::LicenseStatusChanged,
+        EntryKind::DepartmentCreated,
+        EntryKind::DepartmentChanged,
+        EntryKind::ClientCreated,
+        EntryKind::ClientRevoked,
+        EntryKind::LicenseTypeCreated,
+        EntryKind::LicenseTypeIssuerAdded,
+        EntryKind::CrlIssued,
     ];
 
     /// The kind's byte in the encoding; codes are never reused.
@@ -78,6 +99,13 @@ impl EntryKind {
             EntryKind::Stamp => 5,
             EntryKind::LicenseIssued => 6,
             EntryKind::LicenseStatusChanged => 7,
+            EntryKind::DepartmentCreated => 8,
+            EntryKind::DepartmentChanged => 9,
+            EntryKind::ClientCreated => 10,
+            EntryKind::ClientRevoked => 11,
+            EntryKind::LicenseTypeCreated => 12,
+            EntryKind::LicenseTypeIssuerAdded => 13,
+            EntryKind::CrlIssued => 14,
         }
     }
 
@@ -96,6 +124,13 @@ impl EntryKind {
             EntryKind::Stamp => "stamp",
             EntryKind::LicenseIssued => "license-issued",
             EntryKind::LicenseStatusChanged => "license-status-changed",
+            EntryKind::DepartmentCreated => "department-created",
+            EntryKind::DepartmentChanged => "department-changed",
+            EntryKind::ClientCreated => "client-created",
+            EntryKind::ClientRevoked => "client-revoked",
+            EntryKind::LicenseTypeCreated => "license-type-created",
+            EntryKind::LicenseTypeIssuerAdded => "license-type-issuer-added",
+            EntryKind::CrlIssued => "crl-issued",
         }
     }
 }

@@ -6,3 +6,4 @@ pub mod registry;
 pub mod stamping;
 
 pub use appearance::{AppearanceError, SealAppearance};
+pub use registry::suspend_department_seals;

@@ -375,10 +375,18 @@ pub async fn change_seal(
         SealChange::Reinstate => (&[SUSPENDED], ACTIVE),
         SealChange::Revoke(_) => (&[ACTIVE, SUSPENDED], REVOKED),
     };
-    if !store::seals::set_status(&mut tx, id, from, to, store::now_unix()).await? {
+    if !from.contains(&seal.status.as_str()) {
         return Err(ActionError::Conflict {
             code: "invalid_seal_state",
             message: format!("the seal is {}; cannot go to {to}", seal.status),
+        });
+    }
+    // Conditional on the status just read: of two concurrent changes only
+    // the first applies, and the log's `from` is what the row really was.
+    if !store::seals::set_status(&mut tx, id, &[&seal.status], to, store::now_unix()).await? {
+        return Err(ActionError::Conflict {
+            code: "invalid_seal_state",
+            message: "the seal's status changed while this change was made; read it again".into(),
         });
     }
     if let SealChange::Revoke(reason) = change {
@@ -386,18 +394,38 @@ pub async fn change_seal(
             .revoke(&mut tx, &seal.certificate_id, reason)
             .await?;
     }
-    let cert = store::certificates::get(&mut tx, &seal.certificate_id)
+    let department = store::departments::get(&mut tx, &seal.department_id).await?;
+    let uscc = department.as_ref().map(|d| d.uscc.as_str());
+    log_seal_change(&mut tx, keys, &seal, uscc, to, &caller.actor()).await?;
+    let seal = store::seals::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| ActionError::NotFound(format!("seal {id}")))?;
+    let view = view(&mut tx, seal).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Logs that `seal` (as it was before) went to status `to`; the entry commits
+/// to the row as it now stands.
+async fn log_seal_change(
+    conn: &mut store::Connection,
+    keys: &KeyStore,
+    seal: &store::seals::SealRow,
+    department_uscc: Option<&str>,
+    to: &str,
+    actor: &str,
+) -> Result<(), ActionError> {
+    let cert = store::certificates::get(conn, &seal.certificate_id)
         .await?
         .ok_or_else(|| ActionError::internal(anyhow::anyhow!("seal certificate vanished")))?;
-    let department = store::departments::get(&mut tx, &seal.department_id).await?;
     crate::transparency::record(
-        &mut tx,
+        conn,
         crate::transparency::Event {
             kind: crate::log::EntryKind::SealChanged,
             subject_id: &seal.id,
-            department_uscc: department.as_ref().map(|d| d.uscc.as_str()),
+            department_uscc,
             artefact: &cert.der,
-            actor: &caller.actor(),
+            actor,
             details: &[("code", &seal.code), ("from", &seal.status), ("status", to)],
             record: Some((
                 &crate::transparency::records::SEALS,
@@ -406,12 +434,29 @@ pub async fn change_seal(
         },
     )
     .await?;
-    let seal = store::seals::get(&mut tx, id)
-        .await?
-        .ok_or_else(|| ActionError::NotFound(format!("seal {id}")))?;
-    let view = view(&mut tx, seal).await?;
-    tx.commit().await?;
-    Ok(view)
+    Ok(())
+}
+
+/// Suspends every active seal of a department whose organisation
+/// certificate was just revoked (issue 17, cascade), in the caller's
+/// transaction, logging each change with the actor `authority` and the
+/// revocation reason.
+pub async fn suspend_department_seals(
+    conn: &mut store::Connection,
+    keys: &KeyStore,
+    department: &store::departments::DepartmentRow,
+    reason: &str,
+) -> Result<(), ActionError> {
+    let actor = format!("authority:department-certificate-revoked:{reason}");
+    for seal in store::seals::list(conn, &department.id).await? {
+        if seal.status == ACTIVE
+            && store::seals::set_status(conn, &seal.id, &[ACTIVE], SUSPENDED, store::now_unix())
+                .await?
+        {
+            log_seal_change(conn, keys, &seal, Some(&department.uscc), SUSPENDED, &actor).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The appearance of a seal the caller may see, at `diameter_mm`.

@@ -72,6 +72,8 @@ pub struct StampingContext<'a> {
     pub authority: &'a Authority,
     /// The TSA.
     pub tsa: Arc<dyn TimeStamper>,
+    /// Where stamped PDFs go when not into the database.
+    pub documents: Option<&'a crate::store::documents::DocumentStore>,
 }
 
 /// What signing with a seal needs: the seal, its department, its certificate and its key.
@@ -195,8 +197,8 @@ pub async fn stamp(
                 });
             }
             return Ok(Stamped {
+                pdf: stored_output(ctx, &row, out).await?,
                 record_id: row.id,
-                pdf: out,
                 replayed: true,
             });
         }
@@ -322,8 +324,21 @@ pub async fn stamp(
         request_sha256,
         created_at: now.unix_timestamp(),
     };
+    // With a document store the file is durable before the row that names it.
+    let in_database: &[u8] = match ctx.documents {
+        Some(documents) => {
+            let (documents, name, bytes) =
+                (documents.clone(), row.output_sha256.clone(), signed.clone());
+            tokio::task::spawn_blocking(move || documents.put(&name, &bytes))
+                .await
+                .map_err(ActionError::internal)?
+                .map_err(ActionError::internal)?;
+            &[]
+        }
+        None => &signed,
+    };
     let mut tx = ctx.db.begin().await?;
-    match store::seals::insert_stamp(&mut tx, &row, &signed).await {
+    match store::seals::insert_stamp(&mut tx, &row, in_database).await {
         Ok(()) => {
             crate::transparency::record(
                 &mut tx,
@@ -362,8 +377,8 @@ pub async fn stamp(
                     });
                 }
                 return Ok(Stamped {
+                    pdf: stored_output(ctx, &stored, out).await?,
                     record_id: stored.id,
-                    pdf: out,
                     replayed: true,
                 });
             }
@@ -379,6 +394,40 @@ pub async fn stamp(
         pdf: signed,
         replayed: false,
     })
+}
+
+/// The stamped PDF of a stored stamp: the bytes the row holds, or with a
+/// document store (the row holds none) the file named by its hash. A file
+/// the retention deleted is a conflict the caller can understand.
+async fn stored_output(
+    ctx: &StampingContext<'_>,
+    row: &StampRow,
+    in_database: Vec<u8>,
+) -> Result<Vec<u8>, ActionError> {
+    if !in_database.is_empty() {
+        return Ok(in_database);
+    }
+    let Some(documents) = ctx.documents else {
+        return Err(ActionError::internal(anyhow::anyhow!(
+            "stamp {} keeps its PDF in the document store, which this process does not use",
+            row.id
+        )));
+    };
+    let (documents, name) = (documents.clone(), row.output_sha256.clone());
+    match tokio::task::spawn_blocking(move || documents.get(&name))
+        .await
+        .map_err(ActionError::internal)?
+        .map_err(ActionError::internal)?
+    {
+        Some(pdf) => Ok(pdf),
+        None => Err(ActionError::Conflict {
+            code: "document_expired",
+            message: format!(
+                "stamp {} was made, but its PDF is no longer kept (document retention)",
+                row.id
+            ),
+        }),
+    }
 }
 
 /// An approval notice (审批决定书) for govseal to render and stamp.

@@ -285,24 +285,58 @@ pub enum Artefact {
     Pdf,
 }
 
-/// Sets a license's status.
+/// Sets a license's status if its stored status is still `from` (checked in
+/// the same statement, so of two concurrent changes read from one status
+/// only the first applies, and nothing leaves `revoked`). Returns whether
+/// the row changed.
 pub async fn set_status(
     conn: &mut Connection,
     id: &str,
+    from: &str,
     status: &str,
     reason: Option<&str>,
     now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE licenses SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4",
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE licenses SET status = $1, status_reason = $2, updated_at = $3 \
+         WHERE id = $4 AND status = $5 AND status <> 'revoked'",
     )
     .bind(status)
     .bind(reason)
     .bind(now)
     .bind(id)
+    .bind(from)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+/// Seal certificates revoked for key compromise (serial hex), each with the
+/// SHA-256 of every license record its seal issued; sorted by serial.
+pub async fn compromised_seal_records(
+    conn: &mut Connection,
+) -> Result<Vec<(String, Vec<[u8; 32]>)>, StoreError> {
+    let rows: Vec<(String, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT c.serial_hex, l.record FROM certificates c \
+         JOIN seals s ON s.certificate_id = c.id \
+         LEFT JOIN licenses l ON l.seal_id = s.id \
+         WHERE c.revocation_reason IN ('keyCompromise', 'cACompromise') \
+         ORDER BY c.serial_hex",
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut out: Vec<(String, Vec<[u8; 32]>)> = Vec::new();
+    for (serial, record) in rows {
+        if out.last().is_none_or(|(last, _)| *last != serial) {
+            out.push((serial, Vec::new()));
+        }
+        if let (Some(record), Some((_, hashes))) = (record, out.last_mut()) {
+            let mut hash = [0u8; 32];
+            hash.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, &record).as_ref());
+            hashes.push(hash);
+        }
+    }
+    Ok(out)
 }
 
 /// Identifiers of licenses with `status`, sorted.

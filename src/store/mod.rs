@@ -9,6 +9,7 @@ pub mod batch;
 pub mod certificates;
 pub mod clients;
 pub mod departments;
+pub mod documents;
 pub mod keys;
 pub mod licenses;
 pub mod log;

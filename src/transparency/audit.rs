@@ -69,11 +69,13 @@ pub struct AuditSummary {
 /// Audits the log in `db`. Checkpoint signatures are checked with
 /// `verifier_key` (from the trust bundle), or else with the key published in
 /// the database's settings. Personal columns are checked against their
-/// logged HMACs only with the installation's `commitments` key.
+/// logged HMACs only with the installation's `commitments` key; stamped
+/// PDFs kept as files are re-hashed from `documents`.
 pub async fn audit(
     db: &Database,
     verifier_key: Option<&str>,
     commitments: Option<&crate::keystore::CommitmentKey>,
+    documents: Option<&crate::store::documents::DocumentStore>,
 ) -> Result<Result<AuditSummary, Finding>, TransparencyError> {
     let mut conn = db
         .pool
@@ -215,7 +217,7 @@ pub async fn audit(
             .await?
             .try_get("n")?;
     summary.pending = to_u64(pending)?;
-    match super::audit_links::check(db, commitments).await? {
+    match super::audit_links::check(db, commitments, documents).await? {
         Ok(rows) => summary.business_rows = rows,
         Err(f) => return Ok(Err(f)),
     }

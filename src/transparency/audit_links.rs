@@ -9,12 +9,17 @@
 //! - every `seals` row has a `seal-created` entry;
 //! - every `licenses` row has a `license-issued` entry whose artefact hash is
 //!   SHA-256 of its signed record (COSE_Sign1);
+//! - every `departments`, `api_clients`, `license_types`,
+//!   `license_type_issuers` and `crls` row has its creation entry (a CRL's
+//!   artefact hash is SHA-256 of its DER);
 //! - every entry of those kinds names a row that exists;
-//! - for `stamps`, `seals` and `licenses` (issue 16): the row is re-derived
-//!   as a [`Record`] and must equal the record of its last entry when that
-//!   entry is version 2, naming the first column that differs; a value that
-//!   cannot be read is a failure; with a version-1 last entry, a seal's or
-//!   license's status must be the one its last logged change says.
+//! - every row is re-derived as a [`Record`] and must equal the record of
+//!   its last entry when that entry is version 2, naming the first column
+//!   that differs; a value that cannot be read is a failure. Tables logged
+//!   before version 2 existed (stamps, certificates, seals, licenses) may
+//!   still end in a version-1 entry: then a seal's or license's status must
+//!   be the one its last logged change says. Tables covered since version 2
+//!   must end in a version-2 entry.
 
 use futures_util::TryStreamExt as _;
 use sqlx::Row;
@@ -24,6 +29,7 @@ use super::audit::{Finding, finding};
 use super::records::{self, Table};
 use crate::keystore::CommitmentKey;
 use crate::log::{Hash, LogEntry, Record};
+use crate::store::documents::DocumentStore;
 use crate::store::{Backend, Database, StoreError};
 
 /// One business table and the entries that must match it.
@@ -43,9 +49,15 @@ struct Link {
     /// The table whose rows version-2 entries commit to; `rows` is then the
     /// extra select list after the key.
     record: Option<&'static Table>,
+    /// The kind that must exist for a row whose `revoked_at` is set (checked
+    /// also for version-1 entries, which carry no record).
+    revocation: Option<&'static str>,
+    /// Whether the table was logged in version 1, so a row's last entry may
+    /// be a version-1 entry without a record.
+    legacy: bool,
 }
 
-const LINKS: [Link; 4] = [
+const LINKS: [Link; 9] = [
     Link {
         table: "stamps",
         rows: ", id AS key",
@@ -54,15 +66,19 @@ const LINKS: [Link; 4] = [
         key_column: "id",
         artefact_column: "output_sha256",
         record: Some(&records::STAMPS),
+        revocation: None,
+        legacy: true,
     },
     Link {
         table: "certificates",
-        rows: "SELECT serial_hex AS key, der, revoked_at FROM certificates",
+        rows: ", serial_hex AS key",
         kinds: &["certificate-issued", "certificate-revoked"],
         creation: "certificate-issued",
         key_column: "serial_hex",
         artefact_column: "der",
-        record: None,
+        record: Some(&records::CERTIFICATES),
+        revocation: Some("certificate-revoked"),
+        legacy: true,
     },
     Link {
         table: "seals",
@@ -72,6 +88,8 @@ const LINKS: [Link; 4] = [
         key_column: "id",
         artefact_column: "",
         record: Some(&records::SEALS),
+        revocation: None,
+        legacy: true,
     },
     Link {
         table: "licenses",
@@ -81,6 +99,63 @@ const LINKS: [Link; 4] = [
         key_column: "id",
         artefact_column: "record",
         record: Some(&records::LICENSES),
+        revocation: None,
+        legacy: true,
+    },
+    Link {
+        table: "departments",
+        rows: ", id AS key",
+        kinds: &["department-created", "department-changed"],
+        creation: "department-created",
+        key_column: "id",
+        artefact_column: "",
+        record: Some(&records::DEPARTMENTS),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "api_clients",
+        rows: ", id AS key",
+        kinds: &["client-created", "client-revoked"],
+        creation: "client-created",
+        key_column: "id",
+        artefact_column: "",
+        record: Some(&records::API_CLIENTS),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "license_types",
+        rows: ", code AS key",
+        kinds: &["license-type-created"],
+        creation: "license-type-created",
+        key_column: "code",
+        artefact_column: "",
+        record: Some(&records::LICENSE_TYPES),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "license_type_issuers",
+        rows: ", (type_code || ' ' || department_id) AS key",
+        kinds: &["license-type-issuer-added"],
+        creation: "license-type-issuer-added",
+        key_column: "(type_code || ' ' || department_id)",
+        artefact_column: "",
+        record: Some(&records::LICENSE_TYPE_ISSUERS),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "crls",
+        rows: ", (ca || ' ' || number) AS key",
+        kinds: &["crl-issued"],
+        creation: "crl-issued",
+        key_column: "(ca || ' ' || number)",
+        artefact_column: "der",
+        record: Some(&records::CRLS),
+        revocation: None,
+        legacy: false,
     },
 ];
 
@@ -93,12 +168,59 @@ struct Business {
     derived: Option<Result<Record, records::Unreadable>>,
     /// A stamp's `output_sha256` that is not a SHA-256 in hex.
     unparseable: Option<String>,
+    /// What is wrong with a stamped PDF kept in the document store.
+    document: Option<String>,
+}
+
+/// A stamp whose PDF is in the document store (the row holds no bytes): the
+/// file must exist and hash to `output_sha256`, unless the retention
+/// deleted it.
+fn check_document(
+    row: &sqlx::any::AnyRow,
+    documents: Option<&DocumentStore>,
+) -> Result<Option<String>, TransparencyError> {
+    let Ok(in_database) = row.try_get::<Vec<u8>, _>("output_pdf") else {
+        return Ok(None);
+    };
+    if !in_database.is_empty() {
+        return Ok(None);
+    }
+    let key: String = row.try_get("key")?;
+    let expected: String = row.try_get("output_sha256")?;
+    let Some(documents) = documents else {
+        return Ok(Some(format!(
+            "stamps row {key:?} column output_pdf is empty, and this audit has no document store to find the PDF in"
+        )));
+    };
+    match documents.get(&expected) {
+        Ok(Some(pdf)) => {
+            let found = hex::encode(super::sha256(&pdf));
+            Ok((found != expected).then(|| {
+                format!(
+                    "stamps row {key:?}: the stored document hashes to {found}, column output_sha256 says {expected} (the stamped PDF file was altered)"
+                )
+            }))
+        }
+        Ok(None) => {
+            let created: i64 = row.try_get("created_at")?;
+            let expired = documents.retention().is_some_and(|retention| {
+                crate::store::now_unix() - created > retention.as_secs() as i64
+            });
+            Ok((!expired).then(|| {
+                format!(
+                    "stamps row {key:?}: its stamped PDF {expected} is missing from the document store"
+                )
+            }))
+        }
+        Err(e) => Ok(Some(format!("stamps row {key:?}: {e}"))),
+    }
 }
 
 fn record(
     link: &Link,
     row: &sqlx::any::AnyRow,
     commitments: Option<&CommitmentKey>,
+    documents: Option<&DocumentStore>,
 ) -> Result<Business, TransparencyError> {
     let mut unparseable = None;
     let artefact = if let Ok(hex_hash) = row.try_get::<String, _>("output_sha256") {
@@ -114,11 +236,12 @@ fn record(
     } else {
         None
     };
-    let revoked = row
-        .try_get::<Option<i64>, _>("revoked_at")
-        .ok()
-        .flatten()
-        .is_some();
+    let revoked = link.revocation.is_some()
+        && row
+            .try_get::<Option<i64>, _>("revoked_at")
+            .ok()
+            .flatten()
+            .is_some();
     Ok(Business {
         key: row.try_get("key")?,
         artefact,
@@ -127,6 +250,7 @@ fn record(
             .record
             .map(|table| records::from_row(table, row, commitments)),
         unparseable,
+        document: check_document(row, documents)?,
     })
 }
 
@@ -143,10 +267,11 @@ struct Seen {
 pub(super) async fn check(
     db: &Database,
     commitments: Option<&CommitmentKey>,
+    documents: Option<&DocumentStore>,
 ) -> Result<Result<u64, Finding>, TransparencyError> {
     let mut total = 0;
     for link in &LINKS {
-        match check_link(db, link, commitments).await? {
+        match check_link(db, link, commitments, documents).await? {
             Ok(rows) => total += rows,
             Err(f) => return Ok(Err(f)),
         }
@@ -158,6 +283,7 @@ async fn check_link(
     db: &Database,
     link: &Link,
     commitments: Option<&CommitmentKey>,
+    documents: Option<&DocumentStore>,
 ) -> Result<Result<u64, Finding>, TransparencyError> {
     // Byte order on both sides, so the merge below agrees with the database.
     let collate = match db.backend {
@@ -190,7 +316,7 @@ async fn check_link(
     let mut current = business
         .try_next()
         .await?
-        .map(|r| record(link, &r, commitments))
+        .map(|r| record(link, &r, commitments, documents))
         .transpose()?;
     let mut seen = Seen::default();
     let mut matched = 0;
@@ -213,7 +339,7 @@ async fn check_link(
             current = business
                 .try_next()
                 .await?
-                .map(|r| record(link, &r, commitments))
+                .map(|r| record(link, &r, commitments, documents))
                 .transpose()?;
             seen = Seen::default();
         }
@@ -250,7 +376,7 @@ async fn check_link(
         if kind == link.creation {
             seen.created = Some(index.unwrap_or(u64::MAX));
         }
-        if kind == "certificate-revoked" {
+        if Some(kind) == link.revocation {
             seen.revoked = true;
         }
         seen.last = Some((index, entry));
@@ -263,7 +389,7 @@ async fn check_link(
     }
     // Rows after the last entry have no entry at all: the first is named.
     if let Some(row) = business.try_next().await? {
-        let r = record(link, &row, commitments)?;
+        let r = record(link, &row, commitments, documents)?;
         if let Some(f) = finish(link, &r, &Seen::default()) {
             return Ok(Err(f));
         }
@@ -274,24 +400,33 @@ async fn check_link(
 /// Checks a business row once all its entries were seen.
 fn finish(link: &Link, row: &Business, seen: &Seen) -> Option<Finding> {
     if seen.created.is_none() {
+        let hint = if link.legacy {
+            ""
+        } else {
+            "; a database from before the log covered this table is brought onto it by starting the server once"
+        };
         return Some(finding(
             None,
             format!(
-                "{} row {:?} has no {} entry in the log (recorded off the books)",
+                "{} row {:?} has no {} entry in the log (recorded off the books{hint})",
                 link.table, row.key, link.creation
             ),
         ));
     }
-    if row.revoked && !seen.revoked {
-        return Some(finding(
+    // A revocation without its entry: a version-2 record names the column
+    // (below); a version-1 entry has only this check.
+    let revoked_off_the_books = (row.revoked && !seen.revoked).then(|| {
+        finding(
             None,
             format!(
                 "certificate {:?} is revoked but the log has no revocation entry",
                 row.key
             ),
-        ));
-    }
-    let (index, last) = seen.last.as_ref()?;
+        )
+    });
+    let Some((index, last)) = seen.last.as_ref() else {
+        return revoked_off_the_books;
+    };
     if let Some(value) = &row.unparseable {
         return Some(finding(
             *index,
@@ -301,15 +436,32 @@ fn finish(link: &Link, row: &Business, seen: &Seen) -> Option<Finding> {
             ),
         ));
     }
-    let derived = match row.derived.as_ref()? {
+    let Some(derived) = row.derived.as_ref() else {
+        return revoked_off_the_books;
+    };
+    let derived = match derived {
         Ok(derived) => derived,
         Err(unreadable) => {
             return Some(finding(*index, format!("cannot read {unreadable}")));
         }
     };
+    let document = || row.document.clone().map(|message| finding(*index, message));
     match &last.record {
-        Some(logged) => compare(*index, last, logged, derived),
-        None => legacy_status(link, *index, last, derived),
+        Some(logged) => compare(*index, last, logged, derived)
+            .or(revoked_off_the_books)
+            .or_else(document),
+        None if link.legacy => revoked_off_the_books
+            .or_else(|| legacy_status(link, *index, last, derived))
+            .or_else(document),
+        None => Some(finding(
+            *index,
+            format!(
+                "{} of {} row {:?} commits to no record (a version-1 entry where version 2 is required)",
+                last.kind.as_str(),
+                link.table,
+                row.key
+            ),
+        )),
     }
 }
 

@@ -8,10 +8,13 @@
 //! - [`proofs`]: RFC 9162 §2.1.3 / §2.1.4 proofs and C2SP tlog-proof bundles
 //!   over the stored tree;
 //! - [`audit`]: recompute everything from the entries and cross-check the
-//!   business tables.
+//!   business tables;
+//! - [`records`] and [`coverage`]: which tables and columns entries commit
+//!   to, and the one-time backfill when a table is first covered.
 
 pub mod audit;
 mod audit_links;
+pub mod coverage;
 mod error;
 pub mod key;
 pub mod nodes;
@@ -45,7 +48,9 @@ pub struct Event<'a> {
     pub details: &'a [(&'a str, &'a str)],
     /// The table whose row `subject_id` names, read back after the action
     /// and committed to (a version-2 entry), with the key for its personal
-    /// columns; without one (no commitment key open) a version-1 entry.
+    /// columns; a table with personal columns but no key open gives a
+    /// version-1 entry (which the audit refuses for tables logged only in
+    /// version 2).
     pub record: Option<(&'a records::Table, Option<&'a CommitmentKey>)>,
 }
 
@@ -59,7 +64,7 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 /// Records `event` in the caller's transaction (unsequenced until the sequencer runs).
 pub async fn record(conn: &mut Connection, event: Event<'_>) -> Result<String, StoreError> {
     let record = match event.record {
-        Some((table, Some(key))) => {
+        Some((table, key)) if key.is_some() || !table.has_personal() => {
             Some(records::snapshot(conn, table, event.subject_id, key).await?)
         }
         _ => None,

@@ -35,7 +35,8 @@ pub enum Column {
 pub struct Table {
     /// Its name.
     pub name: &'static str,
-    /// The column whose value is the entries' subject.
+    /// The SQL expression whose value is the entries' subject: the primary
+    /// key column, or for a composite key its columns joined by a space.
     pub key: &'static str,
     /// Every other business column.
     pub columns: &'static [(&'static str, Column)],
@@ -113,7 +114,115 @@ pub const SEALS: Table = Table {
     ],
 };
 
+/// Certificates (数字证书) of the authority, departments, seals and the TSA.
+pub const CERTIFICATES: Table = Table {
+    name: "certificates",
+    key: "serial_hex",
+    columns: &[
+        ("id", Text),
+        ("role", Text),
+        ("issuer_id", Text),
+        ("subject", Text),
+        ("key_id", Text),
+        ("der", Blob),
+        ("not_before", Integer),
+        ("not_after", Integer),
+        ("revoked_at", Integer),
+        ("revocation_reason", Text),
+        ("created_at", Integer),
+    ],
+};
+
+/// Departments (部门), each with its organisation certificate.
+pub const DEPARTMENTS: Table = Table {
+    name: "departments",
+    key: "id",
+    columns: &[
+        ("name", Text),
+        ("uscc", Text),
+        ("parent_id", Text),
+        ("certificate_id", Text),
+        ("created_at", Integer),
+    ],
+};
+
+/// API clients of departments: scopes and revocation. The token's hash is
+/// committed to like personal data: the public log gives nothing to guess at.
+pub const API_CLIENTS: Table = Table {
+    name: "api_clients",
+    key: "id",
+    columns: &[
+        ("department_id", Text),
+        ("name", Text),
+        ("scopes", Text),
+        ("token_hash", Personal),
+        ("created_at", Integer),
+        ("revoked_at", Integer),
+    ],
+};
+
+/// License types (证照类型) and their field definitions.
+pub const LICENSE_TYPES: Table = Table {
+    name: "license_types",
+    key: "code",
+    columns: &[
+        ("name_zh", Text),
+        ("name_en", Text),
+        ("validity_days", Integer),
+        ("fields_json", Text),
+        ("created_at", Integer),
+    ],
+};
+
+/// Which departments may issue which license type; subject `type department`.
+pub const LICENSE_TYPE_ISSUERS: Table = Table {
+    name: "license_type_issuers",
+    key: "type_code || ' ' || department_id",
+    columns: &[("type_code", Text), ("department_id", Text)],
+};
+
+/// Certificate revocation lists issued; subject `ca number`.
+pub const CRLS: Table = Table {
+    name: "crls",
+    key: "ca || ' ' || number",
+    columns: &[
+        ("ca", Text),
+        ("number", Integer),
+        ("der", Blob),
+        ("this_update", Integer),
+        ("next_update", Integer),
+    ],
+};
+
+/// Every table the log covers, in the order the audit checks them.
+pub const COVERED: [&Table; 9] = [
+    &STAMPS,
+    &CERTIFICATES,
+    &SEALS,
+    &LICENSES,
+    &DEPARTMENTS,
+    &API_CLIENTS,
+    &LICENSE_TYPES,
+    &LICENSE_TYPE_ISSUERS,
+    &CRLS,
+];
+
 impl Table {
+    /// The columns that make up the key (its own column, or the parts of a
+    /// composite key).
+    pub fn key_parts(&self) -> Vec<&'static str> {
+        self.key
+            .split("||")
+            .map(str::trim)
+            .filter(|part| !part.starts_with('\''))
+            .collect()
+    }
+
+    /// Whether any column is personal (its commitment needs the key).
+    pub fn has_personal(&self) -> bool {
+        self.columns.iter().any(|&(_, kind)| kind == Personal)
+    }
+
     /// `SELECT key, columns… FROM table` (the caller adds WHERE / ORDER BY).
     pub fn select(&self) -> String {
         self.select_with("")
@@ -206,17 +315,18 @@ pub fn from_row(
 }
 
 /// Reads row `key` of `table` back, in the caller's transaction, as a record.
+/// `commitments` may be `None` only for a table without personal columns.
 pub async fn snapshot(
     conn: &mut Connection,
     table: &Table,
     key: &str,
-    commitments: &CommitmentKey,
+    commitments: Option<&CommitmentKey>,
 ) -> Result<Record, StoreError> {
-    let sql = format!("{} WHERE {} = $1", table.select(), table.key);
+    let sql = format!("{} WHERE ({}) = $1", table.select(), table.key);
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(key)
         .fetch_one(conn)
         .await?;
-    from_row(table, &row, Some(commitments))
+    from_row(table, &row, commitments)
         .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.to_string().into())))
 }

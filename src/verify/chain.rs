@@ -280,6 +280,36 @@ fn revocation_time(leaf: &[u8], crls: &[Vec<u8>]) -> Option<OffsetDateTime> {
         .min()
 }
 
+/// Whether a CRL of the bundle revokes `leaf` because its key (or its CA's)
+/// was compromised (RFC 5280 §5.3.1 reasonCode keyCompromise or
+/// cACompromise): a signature it made then proves nothing about when it was
+/// made, so one that claims to be older than the revocation needs proof of
+/// existence (EN 319 102-1 §5.6.2.1, REVOKED_NO_POE).
+pub(crate) fn revoked_for_compromise(store: &TrustStore, leaf: &[u8]) -> bool {
+    use x509_parser::x509::ReasonCode;
+    let Ok((_, cert)) = X509Certificate::from_der(leaf) else {
+        return false;
+    };
+    store
+        .bundle_crls()
+        .ders
+        .iter()
+        .filter_map(|der| {
+            CertificateRevocationList::from_der(der)
+                .ok()
+                .map(|(_, c)| c)
+        })
+        .filter(|crl| crl.issuer().as_raw() == cert.issuer().as_raw())
+        .any(|crl| {
+            crl.iter_revoked_certificates().any(|r| {
+                r.raw_serial() == cert.raw_serial()
+                    && r.reason_code().is_some_and(|(_, code)| {
+                        code == ReasonCode::KeyCompromise || code == ReasonCode::CACompromise
+                    })
+            })
+        })
+}
+
 /// The leaf's own constraints for `purpose`, which webpki does not check:
 /// its extended key usage and its key usage.
 pub(crate) fn check_leaf(leaf: &[u8], purpose: Purpose) -> Result<(), String> {

@@ -97,7 +97,9 @@ pub fn verify_license_record(cose: &[u8], store: &TrustStore, options: &LicenseO
         signer = seal.signer.clone();
         let attributable = check_issuer(seal, claims, &mut check)
             && check_authorised(seal, claims, store, &mut check);
-        check_chain(seal, claims, store, options, &mut check);
+        let mut record_sha256 = [0u8; 32];
+        record_sha256.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, cose).as_ref());
+        check_chain(seal, claims, store, options, &record_sha256, &mut check);
         let status = check_status(seal, claims, store, options, &mut check);
         let mut report = license_report(claims, status, record.kid());
         if status == LicenseStatus::Superseded
@@ -219,6 +221,7 @@ fn check_chain(
     claims: &LicenseClaims,
     store: &TrustStore,
     options: &LicenseOptions,
+    record_sha256: &[u8; 32],
     check: &mut Check,
 ) {
     use Indication::{Indeterminate, TotalFailed};
@@ -232,6 +235,9 @@ fn check_chain(
         ChainStatus::Valid => check.ok(format!(
             "seal certificate chains to the root, unrevoked, at issue ({when})"
         )),
+        ChainStatus::ValidRevokedLater(r) if chain::revoked_for_compromise(store, &seal.der) => {
+            check_existence_before_compromise(seal, store, record_sha256, r, &when, check);
+        }
         ChainStatus::ValidRevokedLater(r) => check.note(format!(
             "seal certificate valid at issue ({when}); it was revoked later, on {} — the license's own status is in the snapshot",
             rfc3339(r)
@@ -274,6 +280,51 @@ fn check_chain(
             SubIndication::NotYetValid,
             format!("the license was issued ({when}) after the validation time"),
         );
+    }
+}
+
+/// A record of a seal whose key was compromised claims an issue time before
+/// the revocation; anyone holding the key could have made it later. It
+/// passes only if the CA's snapshot lists its hash among the records the
+/// issuer's database holds from that seal (EN 319 102-1 §5.6.2.1: without
+/// proof of existence before the revocation, INDETERMINATE / REVOKED_NO_POE).
+fn check_existence_before_compromise(
+    seal: &SealEntry,
+    store: &TrustStore,
+    record_sha256: &[u8; 32],
+    revoked_at: OffsetDateTime,
+    when: &str,
+    check: &mut Check,
+) {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let revoked = rfc3339(revoked_at);
+    let serial = X509Certificate::from_der(&seal.der)
+        .map(|(_, c)| hex::encode(c.raw_serial()))
+        .unwrap_or_default();
+    let listed = match store.license_status() {
+        SnapshotState::Verified(s) if seal.certified_by_snapshot_signer => {
+            s.issued_before_compromise(&serial, record_sha256)
+        }
+        _ => None,
+    };
+    match listed {
+        Some(true) => check.ok(format!(
+            "the seal's key was compromised (certificate revoked on {revoked}); the CA's status snapshot lists this record among those the seal issued before, so it existed then"
+        )),
+        Some(false) => check.fail(
+            Indication::Indeterminate,
+            SubIndication::RevokedNoPoe,
+            format!(
+                "the seal's key was compromised (certificate revoked on {revoked}) and this record, which claims to be issued on {when}, is not among the records the CA's status snapshot lists for that seal: it may have been made with the stolen key"
+            ),
+        ),
+        None => check.fail(
+            Indication::Indeterminate,
+            SubIndication::RevokedNoPoe,
+            format!(
+                "the seal's key was compromised (certificate revoked on {revoked}); nothing proves this record, which claims to be issued on {when}, existed before: the trust bundle's status snapshot does not list that seal's records (fetch a newer bundle)"
+            ),
+        ),
     }
 }
 

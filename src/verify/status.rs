@@ -36,9 +36,16 @@ pub struct LicenseStatusSnapshot {
     pub this_update: OffsetDateTime,
     /// next-update.
     pub next_update: OffsetDateTime,
+    /// Seal certificates revoked for key compromise (serial hex, sorted),
+    /// each with the sorted SHA-256s of the records it really issued.
+    pub compromised: Vec<CompromisedRecords>,
     /// The CA certificate (DER) whose key signed it.
     pub signer: Vec<u8>,
 }
+
+/// A seal certificate revoked for key compromise (serial hex) and the sorted
+/// SHA-256s of the records it really issued.
+pub type CompromisedRecords = (String, Vec<[u8; 32]>);
 
 /// A license's status according to a snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +77,21 @@ impl LicenseStatusSnapshot {
         } else {
             ListedStatus::NotListed
         }
+    }
+
+    /// For a seal certificate revoked for key compromise: whether the
+    /// snapshot lists `record_sha256` among the records it issued (`None`
+    /// when the snapshot does not list the certificate at all).
+    pub fn issued_before_compromise(
+        &self,
+        certificate_serial_hex: &str,
+        record_sha256: &[u8; 32],
+    ) -> Option<bool> {
+        let i = self
+            .compromised
+            .binary_search_by(|(serial, _)| serial.as_str().cmp(certificate_serial_hex))
+            .ok()?;
+        Some(self.compromised[i].1.binary_search(record_sha256).is_ok())
     }
 
     /// The version that directly replaced `license_id`, if it was superseded.
@@ -221,8 +243,37 @@ fn parse_all(ders: &[Vec<u8>]) -> Vec<X509Certificate<'_>> {
         .collect()
 }
 
-/// The CBOR payload: `{"r": [..], "s": [..], "nu": int, "sp": [[old, new], ..], "tu": int}`
-/// (`"sp"` optional: snapshots made before license versions lack it).
+/// `"kc"`: `[[serial text, [32-byte bstr, ..]], ..]`, optional.
+fn compromised(entries: &[(Value, Value)]) -> Result<Vec<CompromisedRecords>, String> {
+    let Some((_, value)) = entries.iter().find(|(k, _)| k.as_text() == Some("kc")) else {
+        return Ok(Vec::new());
+    };
+    let bad =
+        || "\"kc\" holds something else than [serial, [record SHA-256, ..]] pairs".to_string();
+    let mut out = Vec::new();
+    for seal in value.as_array().ok_or_else(bad)? {
+        let Some([Value::Text(serial), Value::Array(hashes)]) = seal.as_array().map(Vec::as_slice)
+        else {
+            return Err(bad());
+        };
+        let mut records = hashes
+            .iter()
+            .map(|h| {
+                h.as_bytes()
+                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(bad)?;
+        records.sort();
+        out.push((serial.to_ascii_lowercase(), records));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The CBOR payload: `{"r": [..], "s": [..], "kc": [..], "nu": int, "sp": [[old, new], ..], "tu": int}`
+/// (`"sp"` optional: snapshots made before license versions lack it;
+/// `"kc"` present only once a seal certificate was revoked for key compromise).
 fn parse_payload(payload: &[u8]) -> Result<LicenseStatusSnapshot, String> {
     let value: Value =
         ciborium::from_reader(payload).map_err(|e| format!("snapshot payload: {e}"))?;
@@ -283,6 +334,7 @@ fn parse_payload(payload: &[u8]) -> Result<LicenseStatusSnapshot, String> {
         revoked,
         suspended: ids("s")?,
         superseded,
+        compromised: compromised(&entries)?,
         this_update: time("tu")?,
         next_update: time("nu")?,
         signer: Vec::new(),
