@@ -143,6 +143,13 @@ pub struct Limits {
     /// How long an anonymous request waits for a free slot before a 503
     /// (`GOVSEAL_QUEUE_WAIT_MS`).
     pub queue_wait: Duration,
+    /// The share of its time, in percent (1–100), that a verification slot
+    /// may be busy: after a verification that took `t`, its slot rests
+    /// `t × (100 − duty) / duty` before the next one may use it. With
+    /// [`Limits::verify_concurrency`] this bounds the CPU anonymous
+    /// verification can take to `concurrency × duty / 100` cores
+    /// (`GOVSEAL_VERIFY_DUTY_PERCENT`).
+    pub verify_duty_percent: u8,
 }
 
 impl Default for Limits {
@@ -170,6 +177,7 @@ impl Default for Limits {
             public_concurrency: 128,
             authenticated_concurrency: 64,
             queue_wait: Duration::from_millis(1000),
+            verify_duty_percent: 50,
         }
     }
 }
@@ -196,6 +204,9 @@ pub enum ConfigError {
     /// A concurrency limit of zero would refuse everything.
     #[error("{0} must be at least 1")]
     ZeroLimit(&'static str),
+    /// The verification duty is a percentage of time.
+    #[error("GOVSEAL_VERIFY_DUTY_PERCENT must be between 1 and 100")]
+    DutyOutOfRange,
 }
 
 impl Config {
@@ -267,6 +278,9 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::ZeroLimit(name));
             }
+        }
+        if !(1..=100).contains(&self.limits.verify_duty_percent) {
+            return Err(ConfigError::DutyOutOfRange);
         }
         if self.production {
             if self.master_key.is_none() {

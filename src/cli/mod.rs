@@ -161,6 +161,11 @@ struct ServeArgs {
     /// Milliseconds an anonymous request waits for a free slot before 503.
     #[arg(long, env = "GOVSEAL_QUEUE_WAIT_MS", default_value_t = 1000)]
     queue_wait_ms: u64,
+    /// Percent of the time a verification slot may be busy (1-100): after a
+    /// verification of t ms its slot rests t × (100 − duty) / duty ms, so
+    /// anonymous verification takes at most concurrency × duty / 100 cores.
+    #[arg(long, env = "GOVSEAL_VERIFY_DUTY_PERCENT", default_value_t = Limits::default().verify_duty_percent)]
+    verify_duty_percent: u8,
     /// Seconds between scheduled re-signings of the status snapshot and trust
     /// bundle (besides every change); at most a quarter of its 24 h validity.
     #[arg(long, env = "GOVSEAL_SNAPSHOT_REFRESH_SECS", default_value_t = 300)]
@@ -205,6 +210,7 @@ impl ServeArgs {
             public_concurrency: self.public_concurrency,
             authenticated_concurrency: self.authenticated_concurrency,
             queue_wait: std::time::Duration::from_millis(self.queue_wait_ms),
+            verify_duty_percent: self.verify_duty_percent,
         };
         config.snapshot_refresh = std::time::Duration::from_secs(self.snapshot_refresh_secs);
         config

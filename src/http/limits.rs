@@ -15,7 +15,10 @@
 //! - Anonymous requests then take a slot of the **public** budget, and
 //!   verifications also one of the **verification** budget (half the cores
 //!   by default); a request that finds none free within
-//!   [`Limits::queue_wait`] gets 503 with `Retry-After`.
+//!   [`Limits::queue_wait`] gets 503 with `Retry-After`. A verification
+//!   slot rests after each use in proportion to the time it was busy
+//!   ([`Limits::verify_duty_percent`]), so anonymous verification takes a
+//!   bounded share of the CPU even when its slots are never idle.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -89,6 +92,7 @@ pub struct Admission {
     public_slots: Arc<Semaphore>,
     authenticated_slots: Arc<Semaphore>,
     queue_wait: Duration,
+    verify_duty_percent: u8,
     proxies: TrustedProxies,
     tsa_access: TsaAccess,
 }
@@ -111,6 +115,7 @@ impl Admission {
             public_concurrency,
             authenticated_concurrency,
             queue_wait,
+            verify_duty_percent,
         } = config.limits.clone();
         Admission {
             verify: RateLimiter::keyed(quota(verify)),
@@ -121,6 +126,7 @@ impl Admission {
             public_slots: Arc::new(Semaphore::new(public_concurrency.max(1))),
             authenticated_slots: Arc::new(Semaphore::new(authenticated_concurrency.max(1))),
             queue_wait,
+            verify_duty_percent: verify_duty_percent.clamp(1, 100),
             proxies: TrustedProxies::new(config.trusted_proxies.clone()),
             tsa_access: config.tsa_access,
         }
@@ -159,6 +165,20 @@ impl Admission {
         }
         metrics::gauge!("govseal_rate_limit_tracked_addresses")
             .set(self.tracked_addresses() as f64);
+    }
+
+    /// Gives a verification slot back after its rest (see
+    /// [`Limits::verify_duty_percent`]), at most 10 s later.
+    fn rest(&self, permit: OwnedSemaphorePermit, busy: Duration) {
+        let duty = u32::from(self.verify_duty_percent);
+        if duty >= 100 {
+            return;
+        }
+        let rest = (busy * (100 - duty) / duty).min(Duration::from_secs(10));
+        tokio::spawn(async move {
+            tokio::time::sleep(rest).await;
+            drop(permit);
+        });
     }
 
     async fn slot(&self, slots: &Arc<Semaphore>, wait: bool) -> Option<OwnedSemaphorePermit> {
@@ -321,11 +341,16 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
     };
     // The QR page verifies a license record: it shares the verification budget.
     if kind == Kind::Verify || route.as_deref() == Some("/v/{payload}") {
-        let Some(_verify) = admission.slot(&admission.verify_slots, false).await else {
+        let Some(verify) = admission.slot(&admission.verify_slots, false).await else {
             return busy(route.as_deref(), "verify");
         };
-        let _in_flight = InFlight::start("govseal_verifications_in_flight");
-        return next.run(request).await;
+        let started = std::time::Instant::now();
+        let response = {
+            let _in_flight = InFlight::start("govseal_verifications_in_flight");
+            next.run(request).await
+        };
+        admission.rest(verify, started.elapsed());
+        return response;
     }
     next.run(request).await
 }
@@ -369,6 +394,37 @@ mod tests {
         );
         assert!(admission.check(Kind::Read, ip).is_ok());
         assert_eq!(admission.tracked_addresses(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_verification_slot_rests_in_proportion_to_its_work() {
+        let mut config = Config::new("unused".into());
+        config.limits.verify_concurrency = 1;
+        config.limits.verify_duty_percent = 25;
+        let admission = Admission::new(&config);
+        let permit = admission
+            .slot(&admission.verify_slots, false)
+            .await
+            .unwrap();
+        // 100 ms of work at a 25 % duty: 300 ms of rest.
+        admission.rest(permit, Duration::from_millis(100));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            admission.verify_slots.available_permits(),
+            0,
+            "still resting"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(admission.verify_slots.available_permits(), 1, "rested");
+        // At 100 % the slot is free at once.
+        config.limits.verify_duty_percent = 100;
+        let admission = Admission::new(&config);
+        let permit = admission
+            .slot(&admission.verify_slots, false)
+            .await
+            .unwrap();
+        admission.rest(permit, Duration::from_secs(5));
+        assert_eq!(admission.verify_slots.available_permits(), 1);
     }
 
     #[test]
