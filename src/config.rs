@@ -144,7 +144,8 @@ pub struct Limits {
     /// (`GOVSEAL_QUEUE_WAIT_MS`).
     pub queue_wait: Duration,
     /// The share of its time, in percent (1–100), that a verification slot
-    /// may be busy: after a verification that took `t`, its slot rests
+    /// may be busy while authenticated requests are in flight: after a
+    /// verification that took `t`, its slot then rests
     /// `t × (100 − duty) / duty` before the next one may use it. With
     /// [`Limits::verify_concurrency`] this bounds the CPU anonymous
     /// verification can take to `concurrency × duty / 100` cores

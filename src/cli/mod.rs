@@ -161,9 +161,10 @@ struct ServeArgs {
     /// Milliseconds an anonymous request waits for a free slot before 503.
     #[arg(long, env = "GOVSEAL_QUEUE_WAIT_MS", default_value_t = 1000)]
     queue_wait_ms: u64,
-    /// Percent of the time a verification slot may be busy (1-100): after a
-    /// verification of t ms its slot rests t × (100 − duty) / duty ms, so
-    /// anonymous verification takes at most concurrency × duty / 100 cores.
+    /// Percent of the time a verification slot may be busy while requests
+    /// with a token are in flight (1-100): after a verification of t ms its
+    /// slot then rests t × (100 − duty) / duty ms, so anonymous verification
+    /// leaves departments all but concurrency × duty / 100 cores.
     #[arg(long, env = "GOVSEAL_VERIFY_DUTY_PERCENT", default_value_t = Limits::default().verify_duty_percent)]
     verify_duty_percent: u8,
     /// Seconds between scheduled re-signings of the status snapshot and trust

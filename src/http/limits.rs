@@ -15,10 +15,12 @@
 //! - Anonymous requests then take a slot of the **public** budget, and
 //!   verifications also one of the **verification** budget (half the cores
 //!   by default); a request that finds none free within
-//!   [`Limits::queue_wait`] gets 503 with `Retry-After`. A verification
-//!   slot rests after each use in proportion to the time it was busy
-//!   ([`Limits::verify_duty_percent`]), so anonymous verification takes a
-//!   bounded share of the CPU even when its slots are never idle.
+//!   [`Limits::queue_wait`] gets 503 with `Retry-After`. While
+//!   authenticated work is in flight, a verification slot rests after each
+//!   use in proportion to the time it was busy
+//!   ([`Limits::verify_duty_percent`]), so anonymous verification yields a
+//!   bounded share of the CPU to departments even when its slots are never
+//!   idle; with no department work waiting, it runs unthrottled.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -91,6 +93,7 @@ pub struct Admission {
     verify_slots: Arc<Semaphore>,
     public_slots: Arc<Semaphore>,
     authenticated_slots: Arc<Semaphore>,
+    authenticated_capacity: usize,
     queue_wait: Duration,
     verify_duty_percent: u8,
     proxies: TrustedProxies,
@@ -125,6 +128,7 @@ impl Admission {
             verify_slots: Arc::new(Semaphore::new(verify_concurrency.max(1))),
             public_slots: Arc::new(Semaphore::new(public_concurrency.max(1))),
             authenticated_slots: Arc::new(Semaphore::new(authenticated_concurrency.max(1))),
+            authenticated_capacity: authenticated_concurrency.max(1),
             queue_wait,
             verify_duty_percent: verify_duty_percent.clamp(1, 100),
             proxies: TrustedProxies::new(config.trusted_proxies.clone()),
@@ -167,11 +171,14 @@ impl Admission {
             .set(self.tracked_addresses() as f64);
     }
 
-    /// Gives a verification slot back after its rest (see
+    /// Gives a verification slot back: at once when no authenticated
+    /// request is in flight, otherwise after its rest (see
     /// [`Limits::verify_duty_percent`]), at most 10 s later.
     fn rest(&self, permit: OwnedSemaphorePermit, busy: Duration) {
         let duty = u32::from(self.verify_duty_percent);
-        if duty >= 100 {
+        let departments_idle =
+            self.authenticated_slots.available_permits() >= self.authenticated_capacity;
+        if duty >= 100 || departments_idle {
             return;
         }
         let rest = (busy * (100 - duty) / duty).min(Duration::from_secs(10));
@@ -397,16 +404,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_verification_slot_rests_in_proportion_to_its_work() {
+    async fn a_verification_slot_rests_in_proportion_to_its_work_while_departments_wait() {
         let mut config = Config::new("unused".into());
         config.limits.verify_concurrency = 1;
         config.limits.verify_duty_percent = 25;
         let admission = Admission::new(&config);
+        // No department work in flight: the slot is free at once.
         let permit = admission
             .slot(&admission.verify_slots, false)
             .await
             .unwrap();
-        // 100 ms of work at a 25 % duty: 300 ms of rest.
+        admission.rest(permit, Duration::from_millis(100));
+        assert_eq!(admission.verify_slots.available_permits(), 1);
+        // 100 ms of work at a 25 % duty while a department's request runs: 300 ms of rest.
+        let department = admission
+            .slot(&admission.authenticated_slots, true)
+            .await
+            .unwrap();
+        let permit = admission
+            .slot(&admission.verify_slots, false)
+            .await
+            .unwrap();
         admission.rest(permit, Duration::from_millis(100));
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(
@@ -419,12 +437,17 @@ mod tests {
         // At 100 % the slot is free at once.
         config.limits.verify_duty_percent = 100;
         let admission = Admission::new(&config);
+        let _department = admission
+            .slot(&admission.authenticated_slots, true)
+            .await
+            .unwrap();
         let permit = admission
             .slot(&admission.verify_slots, false)
             .await
             .unwrap();
         admission.rest(permit, Duration::from_secs(5));
         assert_eq!(admission.verify_slots.available_permits(), 1);
+        drop(department);
     }
 
     #[test]
