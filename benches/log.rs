@@ -44,7 +44,7 @@ async fn installation(dir: &Path) -> Prepared {
     let mut config = Config::new(dir.to_path_buf());
     config.certs_dir = dir.join("certs");
     config.admin_token = Some("bench-admin-token-0123456789abcdef".into());
-    config.master_key = Some("42".repeat(32));
+    config.master_key = Some("42".repeat(32).into());
     prepare(config).await.expect("installation")
 }
 

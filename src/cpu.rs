@@ -41,6 +41,11 @@ where
     answer.await.map_err(|_| CpuPoolError)
 }
 
+/// Pieces of work waiting for a pool thread (for the metrics).
+pub fn queue_depth() -> usize {
+    queue().len()
+}
+
 /// The queue, with its threads started on first use.
 fn queue() -> &'static flume::Sender<Work> {
     static QUEUE: OnceLock<flume::Sender<Work>> = OnceLock::new();

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::access;
 use crate::authority::{self, AuthorityError, InitOptions, write_trust_bundle};
-use crate::config::Config;
+use crate::config::{Config, ExposeSecret as _, SecretString};
 use crate::http::{self, AppState};
 use crate::keystore::{KeyStore, MasterKey, MasterKeySource};
 use crate::store::{self, Database};
@@ -21,7 +21,7 @@ pub struct Prepared {
     /// The state handlers share.
     pub state: AppState,
     /// An admin token generated on this start, to be shown once.
-    pub new_admin_token: Option<String>,
+    pub new_admin_token: Option<SecretString>,
     /// Whether this start created the PKI.
     pub created_pki: bool,
     /// The transparency log's checkpoint key.
@@ -33,7 +33,7 @@ pub struct Prepared {
 /// Opens the key store with `GOVSEAL_MASTER_KEY`, or the development key file.
 pub fn open_key_store(config: &Config) -> anyhow::Result<KeyStore> {
     let master = match &config.master_key {
-        Some(text) => MasterKey::from_text(text)?,
+        Some(text) => MasterKey::from_text(text.expose_secret())?,
         None => {
             let (key, created) = MasterKey::development_file(&config.data_dir)?;
             if let MasterKeySource::DevelopmentFile(path) = key.source() {
@@ -55,7 +55,7 @@ pub fn open_key_store(config: &Config) -> anyhow::Result<KeyStore> {
 /// data directory, else `None` (read-only tools such as `govseal log audit`).
 pub fn open_existing_key_store(config: &Config) -> anyhow::Result<Option<KeyStore>> {
     let master = match &config.master_key {
-        Some(text) => Some(MasterKey::from_text(text)?),
+        Some(text) => Some(MasterKey::from_text(text.expose_secret())?),
         None => MasterKey::existing_development_file(&config.data_dir)?,
     };
     Ok(master.map(KeyStore::new))
@@ -119,9 +119,14 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     .await
     .context("configuring the log's witnesses")?;
     let timestamp_authority = Arc::new(timestamp_authority(&authority)?);
+    let publication = http::published::build(&db, &authority)
+        .await
+        .context("signing the status snapshot and assembling the trust bundle")?;
+    write_trust_bundle(&config.certs_dir, &publication.bundle)?;
     let state = AppState {
         verify_memo: Default::default(),
-        verify_limiter: Arc::new(crate::http::VerifyRateLimiter::new(20, 60)),
+        admission: Arc::new(http::limits::Admission::new(&config)),
+        published: Arc::new(http::published::Published::new(publication)),
         tsa: timestamp_authority.clone(),
         timestamp_authority,
         db: db.clone(),
@@ -130,12 +135,6 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         config: Arc::new(config),
         admin_token_hash,
     };
-    let bundle = state
-        .authority
-        .trust_bundle(&db)
-        .await
-        .context("assembling the trust bundle")?;
-    write_trust_bundle(&state.config.certs_dir, &bundle)?;
     Ok(Prepared {
         state,
         new_admin_token,
@@ -208,9 +207,9 @@ pub fn timestamp_authority(
 async fn admin_credential(
     db: &Database,
     config: &Config,
-) -> anyhow::Result<(String, Option<String>)> {
+) -> anyhow::Result<(String, Option<SecretString>)> {
     if let Some(token) = &config.admin_token {
-        return Ok((access::token_hash(token), None));
+        return Ok((access::token_hash(token.expose_secret()), None));
     }
     let mut conn = db.pool.acquire().await?;
     if let Some(hash) = store::settings::get(&mut conn, "admin_token_sha256").await? {
@@ -220,7 +219,7 @@ async fn admin_credential(
     let hash = access::token_hash(&token);
     let stored = store::settings::put_if_absent(&mut conn, "admin_token_sha256", &hash).await?;
     Ok(if stored == hash {
-        (hash, Some(token))
+        (hash, Some(SecretString::from(token)))
     } else {
         (stored, None)
     })
@@ -240,6 +239,10 @@ pub async fn serve(prepared: Prepared, listener: TcpListener) -> anyhow::Result<
         );
         tokio::spawn(submitter.run(db, certs, SEQUENCER_INTERVAL))
     });
+    // Installed before the first request so every request is counted.
+    let _ = http::metrics::recorder();
+    let refresher = tokio::spawn(http::published::run_refresher(prepared.state.clone()));
+    let housekeeping = tokio::spawn(limiter_housekeeping(prepared.state.admission.clone()));
     let retention = prepared
         .state
         .config
@@ -258,10 +261,22 @@ pub async fn serve(prepared: Prepared, listener: TcpListener) -> anyhow::Result<
     if let Some(task) = witnessing {
         task.abort();
     }
+    refresher.abort();
+    housekeeping.abort();
     if let Some(retention) = retention {
         retention.abort();
     }
     served
+}
+
+/// Lets the rate limiters forget refilled buckets, every
+/// [`http::limits::HOUSEKEEPING_INTERVAL`].
+async fn limiter_housekeeping(admission: Arc<http::limits::Admission>) {
+    let mut ticker = tokio::time::interval(http::limits::HOUSEKEEPING_INTERVAL);
+    loop {
+        ticker.tick().await;
+        admission.housekeeping();
+    }
 }
 
 /// Deletes stamped PDFs past the retention from the document store, hourly.

@@ -153,6 +153,7 @@ async fn write_fuzz_seeds() {
 
     // The log: a checkpoint, its body, the log key, tlog proofs and entries.
     let mut proofs = Vec::new();
+    app.sequenced().await;
     for subject in [&b_lt_id, &license_ids[0]] {
         let r = app
             .get(&format!("/v1/log/proof/inclusion?subject={subject}"), None)

@@ -9,6 +9,7 @@ mod cli;
 mod documents;
 mod foundation;
 mod fuzz_seeds;
+mod hardening;
 mod license_import;
 mod license_trust;
 mod license_verify;

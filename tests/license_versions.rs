@@ -335,7 +335,14 @@ async fn a_renewal_is_version_two_and_the_first_is_refused_offline_naming_it() {
     assert_eq!(claims.license_id.as_str(), new);
     if !interop::available(
         "renewed license interop",
-        &["qpdf", "pdfsig", "pyhanko", "python3"],
+        &[
+            "qpdf",
+            "pdfsig",
+            "pyhanko",
+            "python3",
+            "python:pycose",
+            "python:cbor2",
+        ],
     ) {
         return;
     }

@@ -174,7 +174,14 @@ async fn a_twelve_field_license_is_issued_and_its_forms_verify() {
     if !interop::available(
         "license interop",
         &[
-            "qpdf", "pdfsig", "pyhanko", "pdftoppm", "zbarimg", "python3",
+            "qpdf",
+            "pdfsig",
+            "pyhanko",
+            "pdftoppm",
+            "zbarimg",
+            "python3",
+            "python:pycose",
+            "python:cbor2",
         ],
     ) {
         return;
@@ -400,7 +407,10 @@ async fn lifecycle_changes_the_signed_snapshot() {
         .await;
     expect_error(r, 403, "forbidden").await;
 
-    if interop::available("license status snapshot", &["python3"]) {
+    if interop::available(
+        "license status snapshot",
+        &["python3", "python:pycose", "python:cbor2"],
+    ) {
         let (ok, out) = interop::run(
             "check-cose.py",
             &[

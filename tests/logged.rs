@@ -58,6 +58,7 @@ async fn stamped_pdf_is_proven_logged_offline_with_the_server_stopped() {
         stamped.push(r.bytes().await.unwrap().to_vec());
     }
     let mut proofs = Vec::new();
+    app.sequenced().await;
     for id in &ids {
         let r = app
             .get(&format!("/v1/log/proof/inclusion?subject={id}"), None)

@@ -56,7 +56,9 @@ async fn proofs_over_http_verify_against_the_signed_checkpoint() {
         .expect("serial")
         .to_string();
 
-    // The department's certificate entry, found by index, proven and checked offline.
+    // The department's certificate entry, found by index, proven and checked
+    // offline once the background sequencer has reached it.
+    app.sequenced().await;
     let proof = json(
         &app,
         &format!("/v1/log/proof/inclusion?index={}", first.size),
@@ -65,7 +67,7 @@ async fn proofs_over_http_verify_against_the_signed_checkpoint() {
     let (_, latest) = signed_checkpoint(&app).await;
     assert!(
         latest.size > first.size,
-        "the new certificate was sequenced on demand"
+        "the new certificate was sequenced in the background"
     );
     let entry = STANDARD
         .decode(proof["entry"]["entry"].as_str().expect("entry"))
@@ -223,6 +225,7 @@ async fn stamped_app() -> (TestApp, u64, String) {
         .to_str()
         .expect("id")
         .to_string();
+    app.sequenced().await;
     let proof = json(&app, &format!("/v1/log/proof/inclusion?subject={stamp_id}")).await;
     let index = proof["leaf_index"].as_u64().expect("index");
     assert_eq!(proof["entry"]["kind"], "stamp");

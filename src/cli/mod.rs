@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use time::Duration;
 
 use crate::authority::{self, AuthorityError, InitOptions, write_trust_bundle};
-use crate::config::Config;
+use crate::config::{Config, ExposeSecret as _, Limits, Rate, SecretString};
 use crate::keystore::KeyAlgorithm;
 use crate::server;
 use crate::store::Database;
@@ -148,6 +148,95 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "GOVSEAL_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Reverse proxies whose Forwarded / X-Forwarded-For is believed, as CIDRs
+    /// or addresses, comma-separated (e.g. 10.0.0.0/8,192.168.1.10). The client
+    /// is the rightmost address that is not one of them; default: none, the
+    /// TCP peer is the client.
+    #[arg(long, env = "GOVSEAL_TRUSTED_PROXIES", value_parser = parse_networks, default_value = "", hide_default_value = true)]
+    trusted_proxies: Networks,
+    /// Who may use POST /v1/tsa: anyone under its own rate limit (public), or
+    /// only callers with a token (clients).
+    #[arg(long, env = "GOVSEAL_TSA_ACCESS", value_enum, default_value_t = crate::config::TsaAccess::Public)]
+    tsa_access: crate::config::TsaAccess,
+    /// Per-client rate of POST /v1/verify and POST /verify, PER_MINUTE:BURST.
+    #[arg(long, env = "GOVSEAL_RATE_VERIFY", default_value_t = Limits::default().verify)]
+    rate_verify: Rate,
+    /// Per-client rate of GET /v/{payload} and GET /verify, PER_MINUTE:BURST.
+    #[arg(long, env = "GOVSEAL_RATE_PAGES", default_value_t = Limits::default().pages)]
+    rate_pages: Rate,
+    /// Per-client rate of public POST /v1/tsa, PER_MINUTE:BURST.
+    #[arg(long, env = "GOVSEAL_RATE_TSA", default_value_t = Limits::default().tsa)]
+    rate_tsa: Rate,
+    /// Per-client rate of every other request without a valid token, PER_MINUTE:BURST.
+    #[arg(long, env = "GOVSEAL_RATE_READS", default_value_t = Limits::default().reads)]
+    rate_reads: Rate,
+    /// Anonymous verifications (API, upload page, QR page) at once; default: half the cores.
+    #[arg(long, env = "GOVSEAL_VERIFY_CONCURRENCY", default_value_t = Limits::default().verify_concurrency)]
+    verify_concurrency: usize,
+    /// Anonymous requests of any kind at once.
+    #[arg(long, env = "GOVSEAL_PUBLIC_CONCURRENCY", default_value_t = Limits::default().public_concurrency)]
+    public_concurrency: usize,
+    /// Requests with a valid token at once (a budget anonymous traffic cannot take).
+    #[arg(long, env = "GOVSEAL_AUTHENTICATED_CONCURRENCY", default_value_t = Limits::default().authenticated_concurrency)]
+    authenticated_concurrency: usize,
+    /// Milliseconds an anonymous request waits for a free slot before 503.
+    #[arg(long, env = "GOVSEAL_QUEUE_WAIT_MS", default_value_t = 1000)]
+    queue_wait_ms: u64,
+    /// Percent of the time a verification slot may be busy while requests
+    /// with a token are in flight (1-100): after a verification of t ms its
+    /// slot then rests t × (100 − duty) / duty ms, so anonymous verification
+    /// leaves departments all but concurrency × duty / 100 cores.
+    #[arg(long, env = "GOVSEAL_VERIFY_DUTY_PERCENT", default_value_t = Limits::default().verify_duty_percent)]
+    verify_duty_percent: u8,
+    /// Seconds between scheduled re-signings of the status snapshot and trust
+    /// bundle (besides every change); at most a quarter of its 24 h validity.
+    #[arg(long, env = "GOVSEAL_SNAPSHOT_REFRESH_SECS", default_value_t = 300)]
+    snapshot_refresh_secs: u64,
+}
+
+/// A comma-separated list of networks; empty items (and an empty list) are allowed.
+#[derive(Clone, Debug, Default)]
+struct Networks(Vec<crate::config::IpNet>);
+
+fn parse_networks(s: &str) -> Result<Networks, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(parse_network)
+        .collect::<Result<_, _>>()
+        .map(Networks)
+}
+
+fn parse_network(s: &str) -> Result<crate::config::IpNet, String> {
+    let s = s.trim();
+    s.parse::<crate::config::IpNet>()
+        .or_else(|_| {
+            s.parse::<std::net::IpAddr>()
+                .map(crate::config::IpNet::from)
+        })
+        .map_err(|_| format!("{s:?} is neither a CIDR (10.0.0.0/8) nor an address"))
+}
+
+impl ServeArgs {
+    fn config(&self) -> Config {
+        let mut config = self.installation.config();
+        config.listen = self.listen;
+        config.trusted_proxies.clone_from(&self.trusted_proxies.0);
+        config.tsa_access = self.tsa_access;
+        config.limits = Limits {
+            verify: self.rate_verify,
+            pages: self.rate_pages,
+            tsa: self.rate_tsa,
+            reads: self.rate_reads,
+            verify_concurrency: self.verify_concurrency,
+            public_concurrency: self.public_concurrency,
+            authenticated_concurrency: self.authenticated_concurrency,
+            queue_wait: std::time::Duration::from_millis(self.queue_wait_ms),
+            verify_duty_percent: self.verify_duty_percent,
+        };
+        config.snapshot_refresh = std::time::Duration::from_secs(self.snapshot_refresh_secs);
+        config
+    }
 }
 
 #[derive(Args, Debug)]
@@ -192,10 +281,12 @@ impl Installation {
         c.document_retention_days = self.document_retention_days;
         c.admin_token = std::env::var("GOVSEAL_ADMIN_TOKEN")
             .ok()
-            .filter(|t| !t.is_empty());
+            .filter(|t| !t.is_empty())
+            .map(SecretString::from);
         c.master_key = std::env::var("GOVSEAL_MASTER_KEY")
             .ok()
-            .filter(|t| !t.is_empty());
+            .filter(|t| !t.is_empty())
+            .map(SecretString::from);
         c
     }
 }
@@ -219,16 +310,16 @@ pub async fn run() -> anyhow::Result<u8> {
     match cli.command {
         Command::Verify(args) => verify::run(args),
         Command::Serve(args) => {
-            let mut config = args.installation.config();
-            config.listen = args.listen;
+            let config = args.config();
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("binding {}", config.listen))?;
             let prepared = server::prepare(config).await?;
             if let Some(token) = &prepared.new_admin_token {
                 eprintln!(
-                    "\n  Admin token (shown once, only its hash is stored):\n\n    {token}\n\n  \
-                     Set GOVSEAL_ADMIN_TOKEN to choose your own.\n"
+                    "\n  Admin token (shown once, only its hash is stored):\n\n    {}\n\n  \
+                     Set GOVSEAL_ADMIN_TOKEN to choose your own.\n",
+                    token.expose_secret()
                 );
             }
             tracing::info!(address = %listener.local_addr()?, "govseal listening");

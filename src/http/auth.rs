@@ -18,6 +18,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The admission layer already checked the token.
+        if let Some(super::limits::Authenticated(principal)) = parts.extensions.get() {
+            return Ok(Caller(principal.clone()));
+        }
         let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             ApiError::unauthorized("missing Authorization: Bearer <token> header")
         })?;

@@ -95,14 +95,10 @@ pub(super) fn created(issued: issue::Issued) -> Response {
     response
 }
 
-/// Re-publishes the signed status snapshot and the trust bundle after a
-/// status change (failures are logged: `GET /v1/license-status` stays authoritative).
+/// Re-signs and publishes the status snapshot and the trust bundle after a
+/// committed status change (see [`AppState::snapshot_changed`]).
 pub(super) async fn republish(state: &AppState) {
-    if let Err(e) = lifecycle::publish(&state.db, &state.authority, &state.config.certs_dir).await {
-        tracing::warn!(error = %e, "could not publish the license status snapshot");
-    }
-    // bundle.json carries the snapshot too.
-    state.refresh_bundle().await;
+    state.snapshot_changed().await;
 }
 
 /// Query of the holder listing.
@@ -292,14 +288,13 @@ pub async fn revoke(
 }
 
 /// The license status snapshot (revoked and suspended identifiers,
-/// this-update, next-update), freshly signed by the issuing CA as a
-/// COSE_Sign1; the same is published as `certs/license-status.{cose,json}`.
+/// this-update, next-update), signed by the issuing CA as a COSE_Sign1 when
+/// a status changes and re-signed on a schedule well before next-update;
+/// served from memory. The same is published as `certs/license-status.{cose,json}`.
 #[utoipa::path(get, path = "/v1/license-status", tag = "trust",
-    responses((status = 200, body = PublishedSnapshot)))]
+    responses((status = 200, body = PublishedSnapshot), (status = 429, body = ErrorBody)))]
 pub async fn status_snapshot(
     State(state): State<AppState>,
 ) -> Result<Json<PublishedSnapshot>, ApiError> {
-    Ok(Json(
-        lifecycle::publish(&state.db, &state.authority, &state.config.certs_dir).await?,
-    ))
+    Ok(Json(state.published.current().snapshot.clone()))
 }

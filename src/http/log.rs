@@ -15,8 +15,9 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use crate::log::WitnessPolicy;
 use crate::log::{Hash, LogEntry};
+use crate::transparency::TransparencyError;
 use crate::transparency::proofs::{self, EntryLookup};
-use crate::transparency::{self, TransparencyError, witnessing};
+use crate::transparency::witnessing;
 
 /// Most entries one `GET /v1/log/entries` returns.
 pub const MAX_ENTRIES_PER_PAGE: u64 = 1000;
@@ -183,15 +184,28 @@ fn b64(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(|h| STANDARD.encode(h)).collect()
 }
 
+/// 404 `not_yet_sequenced` with `Retry-After: 1`: the entry is recorded
+/// but no checkpoint covers it yet.
+fn not_yet_sequenced() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_yet_sequenced",
+        "the entry is recorded but not yet in a signed checkpoint; the sequencer adds it within \
+         about a second: retry after Retry-After",
+    )
+}
+
 /// The inclusion proof of an entry, by `index`, `subject` or `leaf_hash`.
-/// A pending entry is sequenced first.
+/// An entry recorded but not yet sequenced answers 404 `not_yet_sequenced`
+/// with `Retry-After`; the background sequencer adds it within about a second.
 #[utoipa::path(get, path = "/v1/log/proof/inclusion", tag = "log", params(InclusionQuery),
     responses((status = 200, body = InclusionProof), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, description = "no such entry (`not_found`), or not yet in a checkpoint (`not_yet_sequenced`, with Retry-After)", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn inclusion(
     State(state): State<AppState>,
     Query(query): Query<InclusionQuery>,
-) -> Result<Json<InclusionProof>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let lookup = match (&query.index, &query.subject, &query.leaf_hash) {
         (Some(index), None, None) => EntryLookup::Index(required("index", Some(index))?),
         (None, Some(subject), None) => EntryLookup::Subject(subject.clone()),
@@ -209,19 +223,18 @@ pub async fn inclusion(
         }
     };
     let mut conn = state.db.pool.acquire().await.map_err(ApiError::internal)?;
-    // A pending entry (or an index not yet reached) is sequenced on demand.
-    let mut found = proofs::find_entry(&mut conn, &lookup).await?;
-    if found.as_ref().is_none_or(|entry| entry.index.is_none()) {
-        let key = transparency::key::load(&state.db, &state.keys)
-            .await?
-            .ok_or(TransparencyError::NoLogKey)?;
-        transparency::sequence_all(&state.db, &key, crate::server::SEQUENCER_BATCH).await?;
-        found = proofs::find_entry(&mut conn, &lookup).await?;
-    }
-    let found = found.ok_or_else(|| ApiError::not_found("no such log entry"))?;
-    let index = found
-        .index
-        .ok_or_else(|| ApiError::internal("an entry stayed pending after sequencing"))?;
+    // A GET never sequences (that takes the log key and the write lock): the
+    // background sequencer adds pending entries within about a second.
+    let found = proofs::find_entry(&mut conn, &lookup)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such log entry"))?;
+    let Some(index) = found.index else {
+        let mut response = not_yet_sequenced().into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        return Ok(response);
+    };
     let mut proof = proofs::entry_proof(&mut conn, index)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no log entry at index {index}")))?;
@@ -255,7 +268,8 @@ pub async fn inclusion(
         checkpoint: proof.checkpoint.note.clone(),
         tlog_proof: proof.bundle_text(),
         witnessed,
-    }))
+    })
+    .into_response())
 }
 
 /// The two tree sizes.

@@ -2,12 +2,16 @@
 //! its OpenAPI document are assembled here.
 
 pub mod auth;
+pub mod client_address;
 mod departments;
 pub mod error;
 mod license_versions;
 mod licenses;
+pub mod limits;
 mod log;
+pub mod metrics;
 pub mod pages;
+pub mod published;
 mod seals;
 mod stamp;
 mod trust;
@@ -25,14 +29,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::authority::{Authority, write_trust_bundle};
+use crate::authority::Authority;
 use crate::config::Config;
 use crate::keystore::KeyStore;
 use crate::store::Database;
 use crate::timestamp::TimeStampAuthority;
-
-/// The public verification endpoint's per-address rate limiter.
-pub use verify::RateLimiter as VerifyRateLimiter;
 
 /// Largest JSON body accepted by the JSON endpoints.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -56,22 +57,17 @@ pub struct AppState {
     pub tsa: Arc<dyn crate::pades::TimeStamper>,
     /// Signatures already verified, shared by the trust stores of all requests.
     pub verify_memo: crate::verify::SignatureMemo,
-    /// Rate limit of the public verification endpoint.
-    pub verify_limiter: Arc<verify::RateLimiter>,
+    /// Rate limits and concurrency budgets, applied before any handler.
+    pub admission: Arc<limits::Admission>,
+    /// The trust bundle and status snapshot the public GETs serve.
+    pub published: Arc<published::Published>,
 }
 
 impl AppState {
-    /// Rewrites the trust bundle in `certs/` after a change; failures are logged,
-    /// the HTTP endpoint stays authoritative.
+    /// Re-signs and republishes the trust bundle after a change (see
+    /// [`AppState::snapshot_changed`]).
     pub async fn refresh_bundle(&self) {
-        match self.authority.trust_bundle(&self.db).await {
-            Ok(bundle) => {
-                if let Err(e) = write_trust_bundle(&self.config.certs_dir, &bundle) {
-                    tracing::warn!(error = %e, "could not write the trust bundle");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "could not assemble the trust bundle"),
-        }
+        self.snapshot_changed().await;
     }
 }
 
@@ -79,7 +75,10 @@ impl AppState {
 #[openapi(
     info(title = "govseal", description = "Unified electronic seal and e-license signing service (统一电子印章 / 电子证照). \
         Errors are `{ \"error\": { \"code\", \"message\" } }`. Authenticate with `Authorization: Bearer <token>`: \
-        the admin token, or a department API client's token."),
+        the admin token, or a department API client's token. \
+        Requests without a valid token are rate-limited per client address (429 `rate_limited` with `Retry-After`, \
+        in seconds) and share bounded anonymous budgets (503 `busy` with `Retry-After`); both are decided before \
+        the request body is read. Requests with a valid token have a budget of their own."),
     paths(
         departments::create, departments::list, departments::get, departments::revoke_certificate,
         departments::renew_certificate, departments::create_client, departments::list_clients,
@@ -89,9 +88,10 @@ impl AppState {
         licenses::qr_png_image, licenses::qr_svg_image, licenses::suspend, licenses::reinstate, licenses::revoke,
         license_versions::renew, license_versions::amend,
         licenses::status_snapshot, verify::verify, log::checkpoint, log::entries, log::inclusion, log::consistency,
+        metrics::metrics,
     ),
     modifiers(&BearerAuth),
-    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "licenses"), (name = "trust"), (name = "log"))
+    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "licenses"), (name = "trust"), (name = "log"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -200,7 +200,15 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(verify::MAX_VERIFY_BYTES + 64 * 1024)),
         )
         .route("/openapi.json", get(openapi_json))
+        .route("/metrics", get(metrics::metrics))
         .fallback(fallback)
+        // Inside routing (they see the matched path), before every handler
+        // (so before any body is read): admission, then metrics around it.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::admit,
+        ))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::map_response(
             error::json_errors_for_limits,
         ))

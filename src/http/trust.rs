@@ -1,4 +1,6 @@
-//! Public endpoints: the trust bundle, CRLs, health.
+//! Public endpoints: the trust bundle, CRLs, health. They read: the bundle
+//! is signed when something changes ([`super::published`]), CRLs when a
+//! certificate is revoked or by the refresher before they go stale.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,17 +12,22 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use crate::authority::{CaName, TrustBundle};
 
-/// The trust bundle: root, issuing CA and TSA certificates and current CRLs.
+/// The trust bundle: root, issuing CA and TSA certificates, current CRLs,
+/// seal certificates, the signed status snapshot and issuers list, and the
+/// latest log checkpoint.
 #[utoipa::path(get, path = "/v1/trust", tag = "trust",
-    responses((status = 200, body = TrustBundle)))]
+    responses((status = 200, body = TrustBundle), (status = 429, body = ErrorBody)))]
 pub async fn bundle(State(state): State<AppState>) -> Result<Json<TrustBundle>, ApiError> {
-    Ok(Json(
-        state
-            .authority
-            .trust_bundle(&state.db)
-            .await
-            .map_err(ApiError::internal)?,
-    ))
+    let mut bundle = state.published.current().bundle.clone();
+    // The sequencer signs checkpoints between rebuilds: the latest one is read.
+    let mut conn = state.db.pool.acquire().await.map_err(ApiError::internal)?;
+    if let Some(latest) = crate::transparency::proofs::latest_checkpoint(&mut conn)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        bundle.log_checkpoint = Some(latest.note);
+    }
+    Ok(Json(bundle))
 }
 
 /// The current CRL of a CA (`root` or `issuing-ca`), DER (RFC 5280 §5).
@@ -34,11 +41,11 @@ pub async fn crl(
     let ca: CaName = ca
         .parse()
         .map_err(|_| ApiError::not_found(format!("no CA named {ca:?}; use root or issuing-ca")))?;
-    let crl = state
-        .authority
-        .fresh_crl(&state.db, ca)
+    let mut conn = state.db.pool.acquire().await.map_err(ApiError::internal)?;
+    let crl = crate::store::certificates::latest_crl(&mut conn, ca.as_str())
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::internal(format!("no CRL of {} is stored", ca.as_str())))?;
     Ok(([(header::CONTENT_TYPE, "application/pkix-crl")], crl.der))
 }
 

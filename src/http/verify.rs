@@ -1,14 +1,11 @@
 //! `POST /v1/verify`: the offline verification engine ([`crate::verify`]) over
-//! HTTP for anyone — no credential, rate-limited per client address.
-
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::Instant;
+//! HTTP for anyone — no credential, rate-limited per client address and
+//! bounded in concurrency by the admission layer ([`super::limits`]) before
+//! the body is read.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 
 use super::AppState;
@@ -28,23 +25,16 @@ enum Kind {
     Image,
 }
 
-/// The store a license needs: the current bundle with its seal
-/// certificates, a freshly signed status snapshot and authorised issuers
-/// list, and the public URL. The QR page uses it too, so the API and the
-/// page judge a license alike.
+/// The store a license needs: the published bundle with its seal
+/// certificates, its signed status snapshot and authorised issuers list (made
+/// when they change, see [`super::published`]), the current CRLs, and the
+/// public URL. The QR page uses it too, so the API and the page judge a
+/// license alike. Reads only.
 pub(crate) async fn license_store(state: &AppState) -> Result<TrustStore, ApiError> {
     use base64::Engine as _;
-    let bundle = state
-        .authority
-        .trust_bundle(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
+    let published = state.published.current();
+    let bundle = &published.bundle;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let crls = bundle
-        .crls
-        .iter()
-        .filter_map(|c| b64.decode(&c.der_base64).ok())
-        .collect();
     let seals = bundle
         .seals
         .iter()
@@ -57,18 +47,18 @@ pub(crate) async fn license_store(state: &AppState) -> Result<TrustStore, ApiErr
             authority.issuing.certificate.der.clone(),
             authority.tsa.certificate.der.clone(),
         ],
-        crls,
+        current_crls(state).await?,
     )
     .with_seals(seals)
     .with_public_url(&authority.public_url)
     .with_memo(state.verify_memo.clone());
-    if let Some(status) = bundle.license_status {
+    if let Some(status) = &bundle.license_status {
         let cose = b64
             .decode(&status.cose_base64)
             .map_err(ApiError::internal)?;
         store = store.with_license_status(&cose);
     }
-    if let Some(issuers) = bundle.license_issuers {
+    if let Some(issuers) = &bundle.license_issuers {
         let cose = b64
             .decode(&issuers.cose_base64)
             .map_err(ApiError::internal)?;
@@ -77,71 +67,35 @@ pub(crate) async fn license_store(state: &AppState) -> Result<TrustStore, ApiErr
     Ok(store)
 }
 
+/// The newest CRL of each CA, as stored (a revocation publishes one in its
+/// own transaction; the refresher re-signs them before they go stale). Reads only.
+pub(crate) async fn current_crls(state: &AppState) -> Result<Vec<Vec<u8>>, ApiError> {
+    let mut conn = state.db.pool.acquire().await.map_err(ApiError::internal)?;
+    let mut crls = Vec::new();
+    for ca in CaName::ALL {
+        let crl = crate::store::certificates::latest_crl(&mut conn, ca.as_str())
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::internal(format!("no CRL of {} is stored", ca.as_str())))?;
+        crls.push(crl.der);
+    }
+    Ok(crls)
+}
+
 /// Largest PDF accepted for verification over HTTP.
 pub const MAX_VERIFY_BYTES: usize = 50 * 1024 * 1024;
 
-/// A token bucket per client address: `burst` requests at once, refilled at
-/// `per_minute` a minute.
-#[derive(Debug)]
-pub struct RateLimiter {
-    burst: f64,
-    per_second: f64,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
-}
-
-impl RateLimiter {
-    /// A limiter allowing `burst` requests at once and `per_minute` sustained.
-    pub fn new(burst: u32, per_minute: u32) -> Self {
-        RateLimiter {
-            burst: f64::from(burst),
-            per_second: f64::from(per_minute) / 60.0,
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes one token for `ip`; false when the bucket is empty.
-    pub fn allow(&self, ip: IpAddr) -> bool {
-        let now = Instant::now();
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return false;
-        };
-        if buckets.len() > 100_000 {
-            buckets.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 600);
-        }
-        let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
-        *tokens =
-            (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// The trust anchors, CA certificates and fresh CRLs of this installation,
-/// as a verifier of its own output needs them (also used by the pages).
+/// as a verifier of its own output needs them (also used by the pages). Reads only.
 pub async fn current_trust_store(state: &AppState) -> Result<TrustStore, ApiError> {
     let authority = &state.authority;
-    let mut crls = Vec::new();
-    for ca in CaName::ALL {
-        crls.push(
-            authority
-                .fresh_crl(&state.db, ca)
-                .await
-                .map_err(ApiError::internal)?
-                .der,
-        );
-    }
     let store = TrustStore::from_parts(
         vec![authority.root.certificate.der.clone()],
         vec![
             authority.issuing.certificate.der.clone(),
             authority.tsa.certificate.der.clone(),
         ],
-        crls,
+        current_crls(state).await?,
     )
     .with_memo(state.verify_memo.clone());
     Ok(store)
@@ -164,20 +118,13 @@ pub async fn current_trust_store(state: &AppState) -> Result<TrustStore, ApiErro
     responses(
         (status = 200, description = "the validation report (TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE)", body = Object),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 429, description = "too many requests from this address; retry later", body = ErrorBody)))]
+        (status = 429, description = "too many requests from this address; retry after `Retry-After` seconds", body = ErrorBody),
+        (status = 503, description = "too many verifications at once; retry after `Retry-After` seconds", body = ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Report>, ApiError> {
-    if !state.verify_limiter.allow(peer.ip()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many verification requests from this address; retry in a minute",
-        ));
-    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -12,10 +12,15 @@ pub fn scripts() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/interop"))
 }
 
+/// A tool on `PATH`, or, written `python:MODULE`, a module python3 imports.
 fn on_path(tool: &str) -> bool {
+    let probe = match tool.strip_prefix("python:") {
+        Some(module) => format!("python3 -c 'import {module}' 2>/dev/null"),
+        None => format!("command -v {tool}"),
+    };
     Command::new("sh")
         .arg("-c")
-        .arg(format!("command -v {tool}"))
+        .arg(probe)
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)

@@ -68,8 +68,24 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_in(dir, database_url).await
 }
 
+/// Starts a server with a fresh database and the configuration changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database_url = fresh_database_url(dir.path()).await;
+    spawn_app_configured(dir, database_url, configure).await
+}
+
 /// Starts a server over an existing directory and database (e.g. to test a restart).
 pub async fn spawn_app_in(dir: tempfile::TempDir, database_url: String) -> TestApp {
+    spawn_app_configured(dir, database_url, |_| {}).await
+}
+
+/// Starts a server over `dir` and `database_url`, configured by `configure`.
+pub async fn spawn_app_configured(
+    dir: tempfile::TempDir,
+    database_url: String,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -82,6 +98,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, database_url: String) -> TestA
     config.listen = addr;
     config.admin_token = Some(ADMIN_TOKEN.into());
     config.master_key = Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into());
+    configure(&mut config);
     let prepared = govseal::server::prepare(config)
         .await
         .expect("prepare server");
@@ -124,6 +141,30 @@ pub fn random_uscc() -> String {
 }
 
 impl TestApp {
+    /// Waits until the background sequencer has put every recorded log
+    /// entry under a signed checkpoint (GETs never sequence).
+    pub async fn sequenced(&self) {
+        use sqlx::Row as _;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let pending: i64 =
+                sqlx::query("SELECT COUNT(*) AS n FROM log_entries WHERE leaf_index IS NULL")
+                    .fetch_one(&self.state.db.pool)
+                    .await
+                    .expect("count pending entries")
+                    .try_get("n")
+                    .expect("count");
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{pending} log entries still pending after 20 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// The certs directory.
     pub fn certs(&self) -> PathBuf {
         self.dir.path().join("certs")

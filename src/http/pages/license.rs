@@ -4,9 +4,10 @@
 //!
 //! The answer comes from the one license verification engine
 //! ([`crate::verify::verify_license_text`]), given the same trust data as
-//! `POST /v1/verify`: this server's CA certificates and fresh CRLs, every
-//! seal certificate, and a status snapshot and authorised issuers list
-//! signed now — so a revocation shows at once.
+//! `POST /v1/verify`: this server's CA certificates and current CRLs, every
+//! seal certificate, and the status snapshot and authorised issuers list
+//! signed when they last changed (a status change re-signs them before its
+//! request is answered, so a revocation shows at once). The page only reads.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -2,9 +2,7 @@
 //! PDF in a plain `multipart/form-data` form (no JavaScript) and reads its
 //! validation report — the same engine and rate limit as `POST /v1/verify`.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Multipart, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use serde::Deserialize;
@@ -63,19 +61,12 @@ fn problem(lang: Lang, status: StatusCode, zh: &str, en: &str) -> (StatusCode, H
 /// Reads the `file` part of the form, validates it and shows the report.
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<LangQuery>,
     mut multipart: Multipart,
 ) -> (StatusCode, Html<String>) {
+    // Rate and concurrency limits were applied before the upload was read
+    // (see crate::http::limits).
     let lang = Lang::from_query(q.lang.as_deref());
-    if !state.verify_limiter.allow(peer.ip()) {
-        return problem(
-            lang,
-            StatusCode::TOO_MANY_REQUESTS,
-            "验证请求过于频繁，请一分钟后再试。",
-            "Too many verifications from this address; try again in a minute.",
-        );
-    }
     let mut pdf = None;
     loop {
         match multipart.next_field().await {
