@@ -13,6 +13,7 @@ pub mod document;
 pub mod http;
 pub mod identity;
 pub mod keystore;
+pub mod library;
 pub mod license;
 pub mod log;
 pub(crate) mod memo;

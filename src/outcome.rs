@@ -26,6 +26,15 @@ pub enum ActionError {
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The caller may not do this, for a reason with a stable code (e.g.
+    /// `not_on_use_list`, `consent_required`).
+    #[error("{message}")]
+    Denied {
+        /// a stable code
+        code: &'static str,
+        /// why
+        message: String,
+    },
     /// A fault of ours; details go to the log only.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

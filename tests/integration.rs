@@ -10,6 +10,7 @@ mod documents;
 mod foundation;
 mod fuzz_seeds;
 mod hardening;
+mod library;
 mod license_import;
 mod license_trust;
 mod license_verify;

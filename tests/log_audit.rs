@@ -281,6 +281,11 @@ async fn recorded_app() -> (TestApp, String, String, String) {
         .to_str()
         .unwrap()
         .to_string();
+    // The license library's tables: an item, its use list, a consent, a
+    // refused and a granted use (of a second, valid license).
+    issue_license(&app, &d.token, &d.seal_id).await;
+    let lib = common::library::publish(&app, &d).await;
+    common::library::trace(&app, &lib).await;
     let (code, out) = audit(&app);
     assert_eq!(code, 0, "{out}");
     (app, license, d.seal_id, stamp)

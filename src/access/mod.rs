@@ -28,15 +28,25 @@ pub enum Scope {
     /// Suspend, reinstate, revoke licenses.
     #[serde(rename = "licenses:manage")]
     LicensesManage,
+    /// Use other departments' licenses from the license library for a
+    /// service item on the use list (电子证照库用证).
+    #[serde(rename = "licenses:use")]
+    LicensesUse,
+    /// Create holders' one-time consent codes (a holder-facing app that has
+    /// authenticated the holder itself).
+    #[serde(rename = "consents:create")]
+    ConsentsCreate,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 6] = [
         Scope::SealsManage,
         Scope::Stamp,
         Scope::LicensesIssue,
         Scope::LicensesManage,
+        Scope::LicensesUse,
+        Scope::ConsentsCreate,
     ];
 
     /// Its name on the wire.
@@ -46,6 +56,8 @@ impl Scope {
             Scope::Stamp => "stamp",
             Scope::LicensesIssue => "licenses:issue",
             Scope::LicensesManage => "licenses:manage",
+            Scope::LicensesUse => "licenses:use",
+            Scope::ConsentsCreate => "consents:create",
         }
     }
 }

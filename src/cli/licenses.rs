@@ -78,9 +78,9 @@ fn failure(e: ActionError) -> RowOutcome {
     let (field, message) = match e {
         ActionError::Invalid { field, message } => (field, message),
         ActionError::NotFound(what) => (String::new(), format!("{what} not found")),
-        ActionError::Conflict { message, .. } | ActionError::Forbidden(message) => {
-            (String::new(), message)
-        }
+        ActionError::Conflict { message, .. }
+        | ActionError::Forbidden(message)
+        | ActionError::Denied { message, .. } => (String::new(), message),
         ActionError::Internal(e) => (String::new(), format!("internal error: {e:#}")),
     };
     RowOutcome::Failed { field, message }

@@ -106,6 +106,9 @@ impl From<ActionError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
             ActionError::Forbidden(message) => ApiError::forbidden(message),
+            ActionError::Denied { code, message } => {
+                ApiError::new(StatusCode::FORBIDDEN, code, message)
+            }
             ActionError::Internal(err) => ApiError::internal(format!("{err:#}")),
         }
     }

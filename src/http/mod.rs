@@ -5,6 +5,7 @@ pub mod auth;
 pub mod client_address;
 mod departments;
 pub mod error;
+mod library;
 mod license_versions;
 mod licenses;
 pub mod limits;
@@ -89,9 +90,12 @@ impl AppState {
         license_versions::renew, license_versions::amend,
         licenses::status_snapshot, verify::verify, log::checkpoint, log::entries, log::inclusion, log::consistency,
         metrics::metrics,
+        library::create_item, library::list_items, library::get_item, library::add_use,
+        library::create_consent, library::revoke_consent, library::use_licenses, library::list_uses,
+        library::get_use, library::use_pdf,
     ),
     modifiers(&BearerAuth),
-    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "licenses"), (name = "trust"), (name = "log"), (name = "operations"))
+    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "licenses"), (name = "trust"), (name = "log"), (name = "library"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -164,6 +168,23 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/licenses/{id}/renew", post(license_versions::renew))
         .route("/v1/licenses/{id}/amend", post(license_versions::amend))
         .route("/v1/license-status", get(licenses::status_snapshot))
+        .route(
+            "/v1/service-items",
+            post(library::create_item).get(library::list_items),
+        )
+        .route("/v1/service-items/{code}", get(library::get_item))
+        .route("/v1/service-items/{code}/uses", post(library::add_use))
+        .route("/v1/consents", post(library::create_consent))
+        .route("/v1/consents/{id}/revoke", post(library::revoke_consent))
+        .route(
+            "/v1/license-uses",
+            post(library::use_licenses).get(library::list_uses),
+        )
+        .route("/v1/license-uses/{id}", get(library::get_use))
+        .route(
+            "/v1/license-uses/{id}/licenses/{license_id}/pdf",
+            get(library::use_pdf),
+        )
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()
         .merge(api)

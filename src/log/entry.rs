@@ -68,11 +68,23 @@ pub enum EntryKind {
     LicenseTypeIssuerAdded,
     /// A certificate revocation list was issued (the artefact is its DER).
     CrlIssued,
+    /// A service item (事项) was published.
+    ServiceItemCreated,
+    /// A department was made a handler of a service item.
+    ServiceItemDepartmentAdded,
+    /// A use list (用证清单) entry was added or replaced by a new version.
+    UseListChanged,
+    /// A holder's consent code (用证码) was created.
+    ConsentCreated,
+    /// A consent code was used or revoked.
+    ConsentChanged,
+    /// The license library released licenses for a use, or refused one.
+    LicenseUsed,
 }
 
 impl EntryKind {
     /// Every kind, in code order.
-    pub const ALL: [EntryKind; 14] = [
+    pub const ALL: [EntryKind; 20] = [
         EntryKind::CertificateIssued,
         EntryKind::CertificateRevoked,
         EntryKind::SealCreated,
@@ -87,6 +99,12 @@ impl EntryKind {
         EntryKind::LicenseTypeCreated,
         EntryKind::LicenseTypeIssuerAdded,
         EntryKind::CrlIssued,
+        EntryKind::ServiceItemCreated,
+        EntryKind::ServiceItemDepartmentAdded,
+        EntryKind::UseListChanged,
+        EntryKind::ConsentCreated,
+        EntryKind::ConsentChanged,
+        EntryKind::LicenseUsed,
     ];
 
     /// The kind's byte in the encoding; codes are never reused.
@@ -106,6 +124,12 @@ impl EntryKind {
             EntryKind::LicenseTypeCreated => 12,
             EntryKind::LicenseTypeIssuerAdded => 13,
             EntryKind::CrlIssued => 14,
+            EntryKind::ServiceItemCreated => 15,
+            EntryKind::ServiceItemDepartmentAdded => 16,
+            EntryKind::UseListChanged => 17,
+            EntryKind::ConsentCreated => 18,
+            EntryKind::ConsentChanged => 19,
+            EntryKind::LicenseUsed => 20,
         }
     }
 
@@ -131,6 +155,12 @@ impl EntryKind {
             EntryKind::LicenseTypeCreated => "license-type-created",
             EntryKind::LicenseTypeIssuerAdded => "license-type-issuer-added",
             EntryKind::CrlIssued => "crl-issued",
+            EntryKind::ServiceItemCreated => "service-item-created",
+            EntryKind::ServiceItemDepartmentAdded => "service-item-department-added",
+            EntryKind::UseListChanged => "use-list-changed",
+            EntryKind::ConsentCreated => "consent-created",
+            EntryKind::ConsentChanged => "consent-changed",
+            EntryKind::LicenseUsed => "license-used",
         }
     }
 }

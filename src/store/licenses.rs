@@ -351,3 +351,32 @@ pub async fn ids_with_status(
             .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
+
+/// A holder's licenses of `types` that are in force at `now` (status
+/// `valid`, within their validity), for the license library; at most 100.
+pub async fn in_force_for_holder(
+    conn: &mut Connection,
+    holder_id_type: &str,
+    holder_id: &str,
+    types: &[String],
+    now: i64,
+) -> Result<Vec<LicenseRow>, StoreError> {
+    if types.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 4)).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM licenses WHERE holder_id = $1 AND holder_id_type = $2 \
+         AND status = 'valid' AND valid_from <= $3 AND (valid_until IS NULL OR valid_until > $3) \
+         AND type_code IN ({}) ORDER BY type_code, issued_at DESC, id LIMIT 100",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(holder_id)
+        .bind(holder_id_type)
+        .bind(now);
+    for t in types {
+        query = query.bind(t);
+    }
+    Ok(query.fetch_all(conn).await?)
+}

@@ -11,6 +11,7 @@ pub mod clients;
 pub mod departments;
 pub mod documents;
 pub mod keys;
+pub mod library;
 pub mod licenses;
 pub mod log;
 pub mod seals;

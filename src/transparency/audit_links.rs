@@ -9,7 +9,9 @@
 //! - every `seals` row has a `seal-created` entry;
 //! - every `licenses` row has a `license-issued` entry whose artefact hash is
 //!   SHA-256 of its signed record (COSE_Sign1);
-//! - every `departments`, `api_clients`, `license_types`,
+//! - every `departments`, `api_clients`, `license_types`, the license
+//!   library's `service_items`, `service_item_departments`, `use_list_entries`,
+//!   `consents`, `license_uses`,
 //!   `license_type_issuers` and `crls` row has its creation entry (a CRL's
 //!   artefact hash is SHA-256 of its DER);
 //! - every entry of those kinds names a row that exists;
@@ -57,7 +59,7 @@ struct Link {
     legacy: bool,
 }
 
-const LINKS: [Link; 9] = [
+const LINKS: [Link; 14] = [
     Link {
         table: "stamps",
         rows: ", id AS key",
@@ -154,6 +156,61 @@ const LINKS: [Link; 9] = [
         key_column: "(ca || ' ' || number)",
         artefact_column: "der",
         record: Some(&records::CRLS),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "service_items",
+        rows: ", code AS key",
+        kinds: &["service-item-created"],
+        creation: "service-item-created",
+        key_column: "code",
+        artefact_column: "",
+        record: Some(&records::SERVICE_ITEMS),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "service_item_departments",
+        rows: ", (item_code || ' ' || department_id) AS key",
+        kinds: &["service-item-department-added"],
+        creation: "service-item-department-added",
+        key_column: "(item_code || ' ' || department_id)",
+        artefact_column: "",
+        record: Some(&records::SERVICE_ITEM_DEPARTMENTS),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "use_list_entries",
+        rows: ", id AS key",
+        kinds: &["use-list-changed"],
+        creation: "use-list-changed",
+        key_column: "id",
+        artefact_column: "",
+        record: Some(&records::USE_LIST_ENTRIES),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "consents",
+        rows: ", id AS key",
+        kinds: &["consent-created", "consent-changed"],
+        creation: "consent-created",
+        key_column: "id",
+        artefact_column: "",
+        record: Some(&records::CONSENTS),
+        revocation: None,
+        legacy: false,
+    },
+    Link {
+        table: "license_uses",
+        rows: ", id AS key",
+        kinds: &["license-used"],
+        creation: "license-used",
+        key_column: "id",
+        artefact_column: "",
+        record: Some(&records::LICENSE_USES),
         revocation: None,
         legacy: false,
     },

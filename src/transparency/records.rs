@@ -194,8 +194,85 @@ pub const CRLS: Table = Table {
     ],
 };
 
+/// Service items (事项) of the license library.
+pub const SERVICE_ITEMS: Table = Table {
+    name: "service_items",
+    key: "code",
+    columns: &[
+        ("name_zh", Text),
+        ("name_en", Text),
+        ("created_at", Integer),
+    ],
+};
+
+/// Which departments handle which service item; subject `item department`.
+pub const SERVICE_ITEM_DEPARTMENTS: Table = Table {
+    name: "service_item_departments",
+    key: "item_code || ' ' || department_id",
+    columns: &[("item_code", Text), ("department_id", Text)],
+};
+
+/// Use list (用证清单) entries, every version.
+pub const USE_LIST_ENTRIES: Table = Table {
+    name: "use_list_entries",
+    key: "id",
+    columns: &[
+        ("item_code", Text),
+        ("type_code", Text),
+        ("version", Integer),
+        ("fields_json", Text),
+        ("consent_required", Integer),
+        ("legal_basis", Text),
+        ("active", Integer),
+        ("created_at", Integer),
+    ],
+};
+
+/// Holders' consent codes (用证码): the holder and the code's hash are
+/// personal.
+pub const CONSENTS: Table = Table {
+    name: "consents",
+    key: "id",
+    columns: &[
+        ("code_sha256", Personal),
+        ("holder_id_type", Text),
+        ("holder_id", Personal),
+        ("item_code", Text),
+        ("department_id", Text),
+        ("license_types", Text),
+        ("created_by", Personal),
+        ("created_at", Integer),
+        ("expires_at", Integer),
+        ("used_at", Integer),
+        ("used_by", Text),
+        ("revoked_at", Integer),
+    ],
+};
+
+/// Every use of the license library and every refusal.
+pub const LICENSE_USES: Table = Table {
+    name: "license_uses",
+    key: "id",
+    columns: &[
+        ("outcome", Text),
+        ("refusal", Text),
+        ("department_id", Text),
+        ("client_id", Text),
+        ("operator", Personal),
+        ("item_code", Text),
+        ("reason", Personal),
+        ("holder_id_type", Text),
+        ("holder_id", Personal),
+        ("consent_id", Text),
+        ("use_list_json", Text),
+        ("licenses_json", Text),
+        ("created_at", Integer),
+        ("pdf_until", Integer),
+    ],
+};
+
 /// Every table the log covers, in the order the audit checks them.
-pub const COVERED: [&Table; 9] = [
+pub const COVERED: [&Table; 14] = [
     &STAMPS,
     &CERTIFICATES,
     &SEALS,
@@ -205,6 +282,11 @@ pub const COVERED: [&Table; 9] = [
     &LICENSE_TYPES,
     &LICENSE_TYPE_ISSUERS,
     &CRLS,
+    &SERVICE_ITEMS,
+    &SERVICE_ITEM_DEPARTMENTS,
+    &USE_LIST_ENTRIES,
+    &CONSENTS,
+    &LICENSE_USES,
 ];
 
 impl Table {

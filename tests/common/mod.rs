@@ -7,6 +7,7 @@ pub mod attacks;
 pub mod costly;
 pub mod foreign_cms;
 pub mod interop;
+pub mod library;
 pub mod licenses;
 pub mod openssl_rsa;
 pub mod raw_sign;
