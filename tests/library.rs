@@ -507,3 +507,105 @@ async fn concurrent_uses_of_one_consent_code_grant_exactly_one() {
     let (code, out) = audit(&app);
     assert_eq!(code, 0, "{out}");
 }
+
+/// `govseal verify ARGS…`: (exit code, stdout + stderr).
+fn verify(args: &[&std::ffi::OsStr]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_govseal"))
+        .arg("verify")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn two_installations_recognise_each_others_licenses() {
+    // Two provinces, each its own PKI, on loopback.
+    let home = spawn_app().await;
+    let foreign = spawn_app().await;
+    let f = issuer(&foreign, "上海市市场监督管理局").await;
+    define_business_license(&foreign, &[&f.id]).await;
+    let r = foreign
+        .post(
+            "/v1/licenses",
+            Some(&f.token),
+            &business_license(&f.seal_id),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let license = json_of(r).await["id"].as_str().unwrap().to_string();
+    let record = foreign
+        .get(&format!("/v1/licenses/{license}/record"), Some(&f.token))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("license.cose");
+    std::fs::write(&file, &record).unwrap();
+    let (home_certs, foreign_certs) = (home.certs(), foreign.certs());
+    let trust = std::ffi::OsStr::new("--trust");
+
+    // The home bundle alone does not know the foreign seal.
+    let (code, out) = verify(&[file.as_os_str(), trust, home_certs.as_os_str()]);
+    assert_ne!(code, 0, "{out}");
+    // Both bundles, home first: recognised (互认).
+    let (code, out) = verify(&[
+        file.as_os_str(),
+        trust,
+        home_certs.as_os_str(),
+        trust,
+        foreign_certs.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&*foreign_certs.to_string_lossy()), "{out}");
+    // A directory of bundles does the same.
+    let bundles = work.path().join("bundles");
+    std::fs::create_dir(&bundles).unwrap();
+    for (name, from) in [("1-home", &home_certs), ("2-shanghai", &foreign_certs)] {
+        let to = bundles.join(name);
+        std::fs::create_dir(&to).unwrap();
+        copy_dir(from, &to);
+    }
+    let (code, out) = verify(&[file.as_os_str(), trust, bundles.as_os_str()]);
+    assert_eq!(code, 0, "{out}");
+
+    // Revoked at home in Shanghai: the foreign bundle's failure stands, the
+    // home bundle's "unknown signer" does not hide it.
+    let r = foreign
+        .post(
+            &format!("/v1/licenses/{license}/revoke"),
+            Some(&f.token),
+            &json!({"reason": "以欺骗手段取得"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let (code, out) = verify(&[
+        file.as_os_str(),
+        trust,
+        home_certs.as_os_str(),
+        trust,
+        foreign_certs.as_os_str(),
+    ]);
+    assert_eq!(code, 1, "TOTAL-FAILED, revoked: {out}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

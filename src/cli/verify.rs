@@ -12,7 +12,7 @@ use clap::Args;
 use super::exit::{self, coded};
 use crate::verify::logged::{LogInclusion, LogTrust, check_logged};
 use crate::verify::{
-    Indication, InputKind, LicenseOptions, MAX_DOCUMENT_BYTES, TrustStore, input_kind,
+    Indication, InputKind, LicenseOptions, MAX_DOCUMENT_BYTES, Report, TrustStore, input_kind,
     qr_text_from_photo, record_from_text, verify_bytes, verify_license_text,
 };
 
@@ -24,9 +24,14 @@ pub(super) struct VerifyArgs {
     /// A license QR text (the URL `<public-url>/v/<payload>` or the payload).
     #[arg(long, conflicts_with = "input")]
     qr: Option<String>,
-    /// The trust bundle directory (root.pem, issuing-ca.pem, crl/, seals/, license-status.cose).
+    /// The trust bundle directory (root.pem, issuing-ca.pem, crl/, seals/,
+    /// license-status.cose). Repeat it, or name a directory whose
+    /// subdirectories are bundles, to recognise other installations'
+    /// licenses and seals (互认): the input passes if it passes under one
+    /// bundle; otherwise the report of a bundle that recognised its signer
+    /// and failed it is shown, else the first bundle's.
     #[arg(long, default_value = "./certs")]
-    trust: PathBuf,
+    trust: Vec<PathBuf>,
     /// Print the full report as JSON instead of the summary.
     #[arg(long)]
     json: bool,
@@ -52,25 +57,44 @@ pub(super) struct VerifyArgs {
     log_proof: Option<PathBuf>,
 }
 
-pub(super) fn run(args: VerifyArgs) -> anyhow::Result<u8> {
-    let store = TrustStore::load(&args.trust)
-        .with_context(|| format!("loading the trust bundle {}", args.trust.display()))
-        .map_err(|e| coded(exit::NO_INPUT, e))?;
-    let options = LicenseOptions {
-        at: args.at.unwrap_or_else(time::OffsetDateTime::now_utc),
-        allow_stale: args.allow_stale,
-    };
-    // What the log entry's artefact hash covers: the PDF or the COSE record.
-    let artefact: Vec<u8>;
-    let mut report = match (&args.qr, &args.input) {
-        (Some(text), _) => {
-            artefact = record_from_text(text, None).unwrap_or_default();
-            verify_license_text(text, &store, &options)
+/// The input, read once whatever the number of bundles.
+enum Input {
+    /// A QR text (URL or payload) given on the command line.
+    Text(String),
+    /// A file's bytes.
+    File(Vec<u8>),
+}
+
+/// The bundle directories `--trust` names: each directory holding a
+/// `root.pem` is a bundle; another directory contributes its subdirectories
+/// that are bundles, in name order.
+fn bundles(trust: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for dir in trust {
+        if dir.join("root.pem").is_file() || !dir.is_dir() {
+            found.push(dir.clone());
+            continue;
         }
-        (None, Some(input)) if looks_like_url(input) => {
-            artefact = record_from_text(input, None).unwrap_or_default();
-            verify_license_text(input, &store, &options)
+        let mut inner: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))
+            .map_err(|e| coded(exit::NO_INPUT, e))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.join("root.pem").is_file())
+            .collect();
+        inner.sort();
+        if inner.is_empty() {
+            // Let loading it say what is missing.
+            found.push(dir.clone());
         }
+        found.extend(inner);
+    }
+    Ok(found)
+}
+
+fn read_input(args: &VerifyArgs) -> anyhow::Result<Input> {
+    match (&args.qr, &args.input) {
+        (Some(text), _) => Ok(Input::Text(text.clone())),
+        (None, Some(input)) if looks_like_url(input) => Ok(Input::Text(input.clone())),
         (None, Some(input)) => {
             let path = PathBuf::from(input);
             let reading = || format!("reading {}", path.display());
@@ -87,41 +111,83 @@ pub(super) fn run(args: VerifyArgs) -> anyhow::Result<u8> {
                     ),
                 ));
             }
-            let bytes = std::fs::read(&path)
-                .with_context(reading)
-                .map_err(|e| coded(exit::NO_INPUT, e))?;
-            match input_kind(&bytes) {
-                InputKind::QrText => {
-                    artefact = record_from_text(&String::from_utf8_lossy(&bytes), None)
-                        .unwrap_or_default();
-                    verify_bytes(&bytes, &store, &options)
-                }
-                // A photo: its QR text is verified (and logged) as a QR text.
-                InputKind::Image => match qr_text_from_photo(&bytes, &store, &options) {
-                    Ok(text) => {
-                        artefact = record_from_text(&text, None).unwrap_or_default();
-                        verify_license_text(&text, &store, &options)
-                    }
-                    Err(report) => {
-                        artefact = Vec::new();
-                        *report
-                    }
-                },
-                _ => {
-                    artefact = bytes.clone();
-                    verify_bytes(&bytes, &store, &options)
-                }
-            }
+            Ok(Input::File(
+                std::fs::read(&path)
+                    .with_context(reading)
+                    .map_err(|e| coded(exit::NO_INPUT, e))?,
+            ))
         }
-        (None, None) => {
-            return Err(coded(
-                exit::USAGE,
-                anyhow::anyhow!("give a file, a QR URL or --qr TEXT"),
-            ));
-        }
+        (None, None) => Err(coded(
+            exit::USAGE,
+            anyhow::anyhow!("give a file, a QR URL or --qr TEXT"),
+        )),
+    }
+}
+
+/// The report under one trust store, and the artefact whose log entry
+/// `--require-logged` looks for (the PDF or the COSE record).
+fn verify_under(input: &Input, store: &TrustStore, options: &LicenseOptions) -> (Report, Vec<u8>) {
+    match input {
+        Input::Text(text) => (
+            verify_license_text(text, store, options),
+            record_from_text(text, None).unwrap_or_default(),
+        ),
+        Input::File(bytes) => match input_kind(bytes) {
+            InputKind::QrText => (
+                verify_bytes(bytes, store, options),
+                record_from_text(&String::from_utf8_lossy(bytes), None).unwrap_or_default(),
+            ),
+            // A photo: its QR text is verified (and logged) as a QR text.
+            InputKind::Image => match qr_text_from_photo(bytes, store, options) {
+                Ok(text) => (
+                    verify_license_text(&text, store, options),
+                    record_from_text(&text, None).unwrap_or_default(),
+                ),
+                Err(report) => (*report, Vec::new()),
+            },
+            _ => (verify_bytes(bytes, store, options), bytes.clone()),
+        },
+    }
+}
+
+/// Which of several bundles' reports stands: a pass, else a failure (a
+/// bundle that knew the signer and refused), else the first.
+fn rank(indication: Indication) -> u8 {
+    match indication {
+        Indication::TotalPassed => 0,
+        Indication::TotalFailed => 1,
+        Indication::Indeterminate => 2,
+    }
+}
+
+pub(super) fn run(args: VerifyArgs) -> anyhow::Result<u8> {
+    let options = LicenseOptions {
+        at: args.at.unwrap_or_else(time::OffsetDateTime::now_utc),
+        allow_stale: args.allow_stale,
     };
+    let input = read_input(&args)?;
+    let mut best: Option<(Report, Vec<u8>, PathBuf)> = None;
+    let bundles = bundles(&args.trust)?;
+    for dir in &bundles {
+        let store = TrustStore::load(dir)
+            .with_context(|| format!("loading the trust bundle {}", dir.display()))
+            .map_err(|e| coded(exit::NO_INPUT, e))?;
+        let (report, artefact) = verify_under(&input, &store, &options);
+        if best
+            .as_ref()
+            .is_none_or(|(kept, ..)| rank(report.indication) < rank(kept.indication))
+        {
+            best = Some((report, artefact, dir.clone()));
+        }
+    }
+    let Some((mut report, artefact, bundle)) = best else {
+        return Err(coded(exit::USAGE, anyhow::anyhow!("no trust bundle given")));
+    };
+    if bundles.len() > 1 {
+        eprintln!("trust bundle: {}", bundle.display());
+    }
     if args.require_logged {
-        report.require_logged(logged(&args, &artefact)?);
+        report.require_logged(logged(&args, &artefact, &bundle)?);
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -141,7 +207,11 @@ fn looks_like_url(s: &str) -> bool {
 }
 
 /// The transparency-log check of `verify --require-logged`.
-fn logged(args: &VerifyArgs, artefact: &[u8]) -> anyhow::Result<LogInclusion> {
+fn logged(
+    args: &VerifyArgs,
+    artefact: &[u8],
+    bundle: &std::path::Path,
+) -> anyhow::Result<LogInclusion> {
     let default = args.input.as_ref().map(|input| {
         let mut name = std::ffi::OsString::from(input);
         name.push(".tlog-proof");
@@ -159,6 +229,6 @@ fn logged(args: &VerifyArgs, artefact: &[u8]) -> anyhow::Result<LogInclusion> {
     Ok(check_logged(
         artefact,
         proof.as_deref(),
-        &LogTrust::load(&args.trust),
+        &LogTrust::load(bundle),
     ))
 }
