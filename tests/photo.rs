@@ -8,7 +8,6 @@
 
 use crate::common;
 
-use std::io::Cursor;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -138,35 +137,20 @@ fn photo_without_qr() -> Vec<u8> {
 }
 
 /// A decompression bomb: a PNG whose header (ISO/IEC 15948 §11.2.2)
-/// declares 100000×100000 RGB pixels, with a little IDAT.
+/// declares 100000×100000 RGB pixels, with a little IDAT (the pixels would
+/// inflate later), written by the `png` crate.
 fn png_bomb() -> Vec<u8> {
-    let mut img = image::RgbImage::new(1, 1);
-    img.put_pixel(0, 0, image::Rgb([1, 2, 3]));
     let mut png = Vec::new();
-    img.write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
-        .unwrap();
-    // IHDR data starts after the 8-byte signature, length and type; patch
-    // width and height and recompute the chunk's CRC-32.
-    png[16..20].copy_from_slice(&100_000u32.to_be_bytes());
-    png[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-    let crc = crc32(&png[12..29]);
-    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    let mut encoder = png::Encoder::new(&mut png, 100_000, 100_000);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let idat = miniz_oxide::deflate::compress_to_vec_zlib(&[0, 1, 2, 3], 9);
+    writer.write_chunk(png::chunk::IDAT, &idat).unwrap();
+    // Dropping the writer ends the file with IEND; `finish` would refuse
+    // the missing rows.
+    drop(writer);
     png
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for b in bytes {
-        crc ^= u32::from(*b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ use std::fmt;
 use ciborium::Value;
 use time::OffsetDateTime;
 
-use super::cbor::{self, Item};
+use super::cbor::{self, as_i64, same_item};
 use crate::identity::{ResidentId, Uscc};
 use crate::license::identifier::LicenseId;
 
@@ -246,7 +246,7 @@ impl LicenseClaims {
     /// Decodes and validates claims written by [`LicenseClaims::to_cbor`].
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, ClaimsError> {
         let value = cbor::read(bytes).map_err(|e| ClaimsError::Cbor(e.to_string()))?;
-        let Item::Map(entries) = value else {
+        let Value::Map(entries) = value else {
             return Err(ClaimsError::NotAMap);
         };
         let claims = ClaimMap::new(&entries)?;
@@ -265,7 +265,7 @@ impl LicenseClaims {
             }
         }
         let fields = match claims.get_text(FIELDS) {
-            Some(Item::Map(entries)) => string_pairs(entries)?,
+            Some(Value::Map(entries)) => string_pairs(entries)?,
             Some(_) => return Err(ClaimsError::Invalid(FIELDS)),
             None => return Err(ClaimsError::Missing(FIELDS)),
         };
@@ -297,41 +297,41 @@ fn text(s: &str) -> Value {
 }
 
 /// A map's entries, checked for duplicate keys, with typed lookups.
-struct ClaimMap<'m, 'a>(&'m [(Item<'a>, Item<'a>)]);
+struct ClaimMap<'m>(&'m [(Value, Value)]);
 
-impl<'m, 'a> ClaimMap<'m, 'a> {
-    fn new(entries: &'m [(Item<'a>, Item<'a>)]) -> Result<Self, ClaimsError> {
+impl<'m> ClaimMap<'m> {
+    fn new(entries: &'m [(Value, Value)]) -> Result<Self, ClaimsError> {
         for (i, (key, _)) in entries.iter().enumerate() {
-            if entries[..i].iter().any(|(k, _)| k == key) {
+            if entries[..i].iter().any(|(k, _)| same_item(k, key)) {
                 return Err(ClaimsError::DuplicateKey(format!("{key:?}")));
             }
         }
         Ok(ClaimMap(entries))
     }
 
-    fn get(&self, want: impl Fn(&Item<'a>) -> bool) -> Option<&'m Item<'a>> {
+    fn get(&self, want: impl Fn(&Value) -> bool) -> Option<&'m Value> {
         self.0.iter().find(|(k, _)| want(k)).map(|(_, v)| v)
     }
 
-    fn get_text(&self, key: &str) -> Option<&'m Item<'a>> {
+    fn get_text(&self, key: &str) -> Option<&'m Value> {
         self.get(|k| k.as_text() == Some(key))
     }
 
-    fn get_int(&self, key: i64) -> Option<&'m Item<'a>> {
-        self.get(|k| k.as_i64() == Some(key))
+    fn get_int(&self, key: i64) -> Option<&'m Value> {
+        self.get(|k| as_i64(k) == Some(key))
     }
 
-    fn text(&self, key: &'static str) -> Result<&'a str, ClaimsError> {
+    fn text(&self, key: &'static str) -> Result<&'m str, ClaimsError> {
         match self.get_text(key) {
-            Some(Item::Text(s)) => Ok(s),
+            Some(Value::Text(s)) => Ok(s),
             Some(_) => Err(ClaimsError::Invalid(key)),
             None => Err(ClaimsError::Missing(key)),
         }
     }
 
-    fn int_text(&self, key: i64, name: &'static str) -> Result<&'a str, ClaimsError> {
+    fn int_text(&self, key: i64, name: &'static str) -> Result<&'m str, ClaimsError> {
         match self.get_int(key) {
-            Some(Item::Text(s)) => Ok(s),
+            Some(Value::Text(s)) => Ok(s),
             Some(_) => Err(ClaimsError::Invalid(name)),
             None => Err(ClaimsError::Missing(name)),
         }
@@ -342,19 +342,19 @@ impl<'m, 'a> ClaimMap<'m, 'a> {
         let Some(value) = self.get_int(key) else {
             return Ok(None);
         };
-        let seconds = value.as_i64().ok_or(ClaimsError::Invalid(name))?;
+        let seconds = as_i64(value).ok_or(ClaimsError::Invalid(name))?;
         OffsetDateTime::from_unix_timestamp(seconds)
             .map(Some)
             .map_err(|_| ClaimsError::Invalid(name))
     }
 }
 
-fn string_pairs(entries: &[(Item<'_>, Item<'_>)]) -> Result<Vec<(String, String)>, ClaimsError> {
+fn string_pairs(entries: &[(Value, Value)]) -> Result<Vec<(String, String)>, ClaimsError> {
     ClaimMap::new(entries)?;
     entries
         .iter()
         .map(|(k, v)| match (k, v) {
-            (Item::Text(k), Item::Text(v)) => Ok((k.to_string(), v.to_string())),
+            (Value::Text(k), Value::Text(v)) => Ok((k.clone(), v.clone())),
             _ => Err(ClaimsError::Invalid(FIELDS)),
         })
         .collect()

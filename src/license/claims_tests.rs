@@ -116,3 +116,51 @@ fn refuses_duplicate_field_codes_when_writing() {
         Err(ClaimsError::DuplicateKey("name".into()))
     );
 }
+
+/// What the CBOR reader refuses (`cbor`), in the claims: lengths that are
+/// indefinite or longer than needed, bytes after the map, nesting beyond its
+/// limit, and a float key written twice.
+#[test]
+fn refuses_claims_not_in_the_preferred_serialization() {
+    let bytes = testkit::business_license_claims().to_cbor().unwrap();
+    assert!(LicenseClaims::from_cbor(&bytes).is_ok());
+    let entries = bytes[0] & 0x1f;
+    assert!(entries < 24, "a map head of one byte");
+
+    let mut indefinite = bytes.clone();
+    indefinite[0] = 0xbf;
+    indefinite.push(0xff);
+    let mut longer = vec![0xb8, entries];
+    longer.extend(&bytes[1..]);
+    let mut trailing = bytes.clone();
+    trailing.push(0xf6);
+    for bad in [&indefinite, &longer, &trailing] {
+        assert!(
+            matches!(LicenseClaims::from_cbor(bad), Err(ClaimsError::Cbor(_))),
+            "{:?}",
+            LicenseClaims::from_cbor(bad)
+        );
+    }
+
+    let claims = testkit::business_license_claims();
+    let deep = edit(&claims, |m| {
+        let mut value = Value::Null;
+        for _ in 0..cbor::MAX_DEPTH {
+            value = Value::Array(vec![value]);
+        }
+        m.push((text("zz"), value));
+    });
+    assert!(matches!(
+        LicenseClaims::from_cbor(&deep),
+        Err(ClaimsError::Cbor(_))
+    ));
+
+    let nan_twice = edit(&claims, |m| {
+        m.push((Value::Float(f64::NAN), Value::Null));
+        m.push((Value::Float(f64::NAN), Value::Null));
+    });
+    assert!(matches!(
+        LicenseClaims::from_cbor(&nan_twice),
+        Err(ClaimsError::DuplicateKey(_))
+    ));
+}

@@ -19,7 +19,10 @@
 //! A violation is the record's format failing (ETSI EN 319 102-1
 //! TOTAL-FAILED / FORMAT_FAILURE), with the label named.
 
-use super::cbor::{self, Item};
+use ciborium::Value;
+use ciborium_ll::Header;
+
+use super::cbor;
 
 /// The CBOR tag of a `COSE_Sign1` (RFC 9052 §2).
 const COSE_SIGN1_TAG: u64 = 18;
@@ -62,17 +65,17 @@ pub enum HeaderError {
 pub fn check_sign1_headers(bytes: &[u8]) -> Result<(), HeaderError> {
     let malformed = |why: &str| HeaderError::Structure(why.to_string());
     let cbor = |e: cbor::CborError| HeaderError::Structure(e.to_string());
-    let (major, tag, rest) = cbor::read_head(bytes).map_err(cbor)?;
-    if (major, tag) != (6, COSE_SIGN1_TAG) {
+    let (head, rest) = cbor::read_head(bytes).map_err(cbor)?;
+    if head != Header::Tag(COSE_SIGN1_TAG) {
         return Err(malformed("no CBOR tag 18"));
     }
-    let (major, len, rest) = cbor::read_head(rest).map_err(cbor)?;
-    if (major, len) != (4, 4) {
+    let (head, rest) = cbor::read_head(rest).map_err(cbor)?;
+    if head != Header::Array(Some(4)) {
         return Err(malformed("not an array of four elements"));
     }
     let (protected, rest) = cbor::read_first(rest).map_err(cbor)?;
     let (unprotected, _) = cbor::read_first(rest).map_err(cbor)?;
-    let (Item::Bytes(protected), Item::Map(unprotected)) = (protected, unprotected) else {
+    let (Value::Bytes(protected), Value::Map(unprotected)) = (protected, unprotected) else {
         return Err(malformed(
             "not [protected bstr, unprotected map, payload, signature]",
         ));
@@ -81,8 +84,8 @@ pub fn check_sign1_headers(bytes: &[u8]) -> Result<(), HeaderError> {
     let protected = if protected.is_empty() {
         Vec::new()
     } else {
-        match cbor::read(protected) {
-            Ok(Item::Map(entries)) => entries,
+        match cbor::read(&protected) {
+            Ok(Value::Map(entries)) => entries,
             Ok(_) => return Err(malformed("the protected header is not a map")),
             Err(e) => return Err(HeaderError::Structure(format!("protected header: {e}"))),
         }
@@ -132,16 +135,14 @@ impl std::fmt::Display for Label {
 
 /// The labels of one bucket, each once; a map has few entries, so a linear
 /// search is cheaper than a set.
-fn labels(
-    entries: &[(Item<'_>, Item<'_>)],
-    bucket: &'static str,
-) -> Result<Vec<Label>, HeaderError> {
+fn labels(entries: &[(Value, Value)], bucket: &'static str) -> Result<Vec<Label>, HeaderError> {
     let mut out: Vec<Label> = Vec::with_capacity(entries.len());
     for (key, _) in entries {
         let label = match key {
-            Item::Unsigned(n) => Label::Int(i128::from(*n)),
-            Item::Negative(n) => Label::Int(-1 - i128::from(*n)),
-            Item::Text(t) => Label::Text((*t).to_string()),
+            // CBOR's integers (major types 0 and 1, RFC 8949 §3.1); `ciborium`
+            // reads a larger bignum (tag 2 or 3) as a tag, which is no label.
+            Value::Integer(n) => Label::Int(i128::from(*n)),
+            Value::Text(t) => Label::Text(t.clone()),
             _ => return Err(HeaderError::LabelType(bucket)),
         };
         if out.contains(&label) {
@@ -260,5 +261,35 @@ mod tests {
             check_sign1_headers(b"\x84\x40\xa0\xf6\x40"),
             Err(HeaderError::Structure(_))
         ));
+    }
+
+    /// The CBOR reader's refusals (`cbor`), as the structure failing.
+    #[test]
+    fn refuses_indefinite_lengths_longer_heads_and_bignum_labels() {
+        // tag 18, [h'A10126' (alg: ES256), {4: h'01'}, h'', h'']
+        let ok = b"\xd2\x84\x43\xa1\x01\x26\xa1\x04\x41\x01\x40\x40";
+        assert_eq!(check_sign1_headers(ok), Ok(()));
+        for bad in [
+            &b"\xd2\x84\x43\xa1\x01\x26\xbf\x04\x41\x01\xff\x40\x40"[..],
+            b"\xd2\x84\x5f\x43\xa1\x01\x26\xff\xa1\x04\x41\x01\x40\x40",
+            b"\xd2\x9f\x43\xa1\x01\x26\xa1\x04\x41\x01\x40\x40\xff",
+            b"\xd8\x12\x84\x43\xa1\x01\x26\xa1\x04\x41\x01\x40\x40",
+            b"\xd2\x84\x43\xa1\x01\x26\xa1\x18\x04\x41\x01\x40\x40",
+            b"\xd2\x84\x44\xa1\x01\x38\x06\xa1\x04\x41\x01\x40\x40",
+            b"\xd2\x84\x43\xa1\x01\x26\xa1\xc2\x41\x04\x41\x01\x40\x40",
+        ] {
+            assert!(
+                matches!(check_sign1_headers(bad), Err(HeaderError::Structure(_))),
+                "{bad:02x?}: {:?}",
+                check_sign1_headers(bad)
+            );
+        }
+        // A bignum (2^64, tag 2) is not a label.
+        let bignum = Value::Tag(2, Box::new(Value::Bytes(vec![1, 0, 0, 0, 0, 0, 0, 0, 0])));
+        let big = sign1(vec![], vec![(bignum, int(0))]);
+        assert_eq!(
+            check_sign1_headers(&big),
+            Err(HeaderError::LabelType("unprotected"))
+        );
     }
 }

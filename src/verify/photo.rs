@@ -127,41 +127,20 @@ mod tests {
 
     /// A PNG (ISO/IEC 15948 §5.2, §11.2) whose IHDR declares
     /// `width`×`height`, 8-bit RGB, followed by a few bytes of IDAT — the
-    /// shape of a decompression bomb, whose pixels would inflate later.
+    /// shape of a decompression bomb, whose pixels would inflate later —
+    /// written by the `png` crate.
     fn png_header(width: u32, height: u32) -> Vec<u8> {
-        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        let mut chunk = |kind: &[u8], data: &[u8]| {
-            let mut body = kind.to_vec();
-            body.extend(data);
-            png.extend((data.len() as u32).to_be_bytes());
-            png.extend(&body);
-            png.extend(crc32(&body).to_be_bytes());
-        };
-        let mut ihdr = width.to_be_bytes().to_vec();
-        ihdr.extend(height.to_be_bytes());
-        ihdr.extend([8, 2, 0, 0, 0]);
-        chunk(b"IHDR", &ihdr);
-        chunk(
-            b"IDAT",
-            &miniz_oxide::deflate::compress_to_vec_zlib(&[0; 4096], 9),
-        );
-        chunk(b"IEND", &[]);
+        let mut png = Vec::new();
+        let mut encoder = png::Encoder::new(&mut png, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        let idat = miniz_oxide::deflate::compress_to_vec_zlib(&[0; 4096], 9);
+        writer.write_chunk(png::chunk::IDAT, &idat).unwrap();
+        // Dropping the writer ends the file with IEND; `finish` would
+        // refuse the missing rows.
+        drop(writer);
         png
-    }
-
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for b in bytes {
-            crc ^= u32::from(*b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
     }
 
     #[test]

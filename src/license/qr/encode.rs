@@ -9,6 +9,9 @@
 //! byte-by-byte field multiplication and module-by-module matrix made the
 //! QR code of a license about 5 % of issuing it; the tests check that the
 //! symbol is `qrcodegen`'s, module for module, in every version.
+//! `cargo bench --bench codecs` measures the gain: on the reference license
+//! text (948 bytes, version 25) about 0.22 ms here against 3.4 ms for
+//! `qrcodegen` (2026 figures in the README).
 
 use std::sync::OnceLock;
 
