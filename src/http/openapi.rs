@@ -126,10 +126,9 @@ fn conventions(operation: &mut Operation, page: bool) {
     });
     let mut add = |status: u16, description: &str, retry_after: bool| {
         let responses = &mut operation.responses.responses;
-        let key = status.to_string();
-        if !responses.contains_key(&key) {
-            responses.insert(key, error_response(description, page, retry_after).into());
-        }
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| error_response(description, page, retry_after).into());
     };
     if path_params {
         add(
