@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the whole API (`GET /openapi.json`).
 //!
-//! Each handler documents its own responses; [`Conventions`] then adds, to
+//! Each handler documents its own responses; `Conventions` then adds, to
 //! every operation, the answers the shared layers give whatever the handler
 //! (so they cannot be forgotten on one route):
 //!
