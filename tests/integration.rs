@@ -19,6 +19,7 @@ mod licenses;
 mod lifecycle_races;
 mod log_audit;
 mod logged;
+mod openapi;
 mod pdf_engine;
 mod photo;
 mod pki_interop;

@@ -3,8 +3,8 @@
 //! detail goes to the log.
 
 use axum::Json;
-use axum::extract::FromRequest;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -136,11 +136,7 @@ impl From<JsonRejection> for ApiError {
                 "send the body as JSON with Content-Type: application/json",
             ),
             JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is too large",
-                )
+                payload_too_large()
             }
             other => ApiError::new(other.status(), "bad_request", other.body_text()),
         }
@@ -152,20 +148,132 @@ impl From<JsonRejection> for ApiError {
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
-/// Wraps a 413 from the body-limit layer (which has no JSON body) into ours.
+/// 413 `payload_too_large`, the answer to every body over its limit.
+fn payload_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "the request body is too large",
+    )
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        // The only query rejection: the query string does not deserialize
+        // (a required parameter missing, a value of the wrong type, a repeat).
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("query string: {}", r.body_text()),
+        )
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        match r {
+            // A route whose handler asks for parameters it does not have: our bug.
+            PathRejection::MissingPathParams(e) => ApiError::internal(e.body_text()),
+            // A segment that does not decode (e.g. `%FF` is not UTF-8) or parse.
+            other => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_path",
+                format!("path: {}", other.body_text()),
+            ),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            payload_too_large()
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                format!("the request body could not be read: {}", r.body_text()),
+            )
+        }
+    }
+}
+
+/// `axum::extract::Query` with our error body (400 `invalid_parameter`) on rejection.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// `axum::extract::Path` with our error body (400 `invalid_path`) on rejection.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// The whole body as bytes, with our error body (413, 400) on rejection.
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        axum::body::Bytes::from_request(request, state)
+            .await
+            .map(ApiBytes)
+            .map_err(ApiError::from)
+    }
+}
+
+/// `axum::extract::Multipart` with our error body on rejection: 415
+/// `unsupported_media_type` unless the body is declared
+/// `multipart/form-data`, 400 `malformed_multipart` when its boundary is
+/// missing or invalid.
+pub struct ApiMultipart(pub Multipart);
+
+/// Whether a request declares a `multipart/form-data` body.
+pub fn is_multipart_form(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_multipart_form(request.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as multipart/form-data (Content-Type: multipart/form-data; boundary=…)",
+            ));
+        }
+        Multipart::from_request(request, state)
+            .await
+            .map(ApiMultipart)
+            .map_err(|r| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_multipart",
+                    format!("multipart/form-data: {}", r.body_text()),
+                )
+            })
+    }
+}
+
+/// Wraps a 413 from the body-limit layer (which has no JSON body) into ours;
+/// a 413 that already says why (JSON, or a page's HTML) is left alone.
 pub async fn json_errors_for_limits(response: Response) -> Response {
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE
         && response
             .headers()
             .get(header::CONTENT_TYPE)
-            .is_none_or(|v| v != "application/json")
+            .is_none_or(|v| {
+                !v.to_str()
+                    .is_ok_and(|t| t.starts_with("application/json") || t.starts_with("text/html"))
+            })
     {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body is too large",
-        )
-        .into_response();
+        return payload_too_large().into_response();
     }
     response
 }

@@ -4,7 +4,7 @@
 //! Hashes are standard base64, as in RFC 9162 §5.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine as _;
@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ApiQuery, ErrorBody};
 use crate::log::WitnessPolicy;
 use crate::log::{Hash, LogEntry};
 use crate::transparency::TransparencyError;
@@ -45,11 +45,16 @@ fn bad_parameter(name: &str, what: &str) -> ApiError {
     )
 }
 
+/// The largest index or size the log can hold (a SQL `BIGINT`).
+const MAX_POSITION: u64 = i64::MAX as u64;
+
 fn number(name: &str, value: Option<&str>) -> Result<Option<u64>, ApiError> {
     value
         .map(|v| {
             v.parse::<u64>()
-                .map_err(|_| bad_parameter(name, "expected a non-negative integer"))
+                .ok()
+                .filter(|n| *n <= MAX_POSITION)
+                .ok_or_else(|| bad_parameter(name, "expected a non-negative integer below 2^63"))
         })
         .transpose()
 }
@@ -60,8 +65,9 @@ fn required(name: &str, value: Option<&str>) -> Result<u64, ApiError> {
 
 /// The latest signed checkpoint, as a C2SP signed note (text/plain), with the
 /// witnesses' cosignatures received so far (C2SP tlog-cosignature).
-#[utoipa::path(get, path = "/v1/log/checkpoint", tag = "log",
-    responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/log/checkpoint", tag = "log", operation_id = "get_log_checkpoint",
+    responses((status = 200, description = "the C2SP signed note", content_type = "text/plain", body = String),
+        (status = 404, description = "the log has no checkpoint yet (`not_found`)", body = ErrorBody)))]
 pub async fn checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let mut conn = state.db.pool.acquire().await.map_err(ApiError::internal)?;
     let latest = proofs::latest_checkpoint(&mut conn)
@@ -73,12 +79,20 @@ pub async fn checkpoint(State(state): State<AppState>) -> Result<impl IntoRespon
     ))
 }
 
+// The query structs below read numbers as text and parse them in the
+// handler, so that a bad one is answered 400 `invalid_parameter` naming it;
+// the document types them as what they are.
+
 /// The range of entries to list.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EntriesQuery {
-    /// First leaf index (inclusive).
+    /// First leaf index (inclusive); default 0.
+    #[param(value_type = u64, required = false, maximum = 9223372036854775807_u64)]
     pub start: Option<String>,
-    /// Last leaf index (exclusive); at most 1000 entries are returned.
+    /// Last leaf index (exclusive), not below `start`; default and at most
+    /// `start` + 1000.
+    #[param(value_type = u64, required = false, maximum = 9223372036854775807_u64)]
     pub end: Option<String>,
 }
 
@@ -122,18 +136,20 @@ fn view(index: u64, bytes: &[u8]) -> Result<EntryView, ApiError> {
 }
 
 /// Logged entries with indices in `[start, end)`.
-#[utoipa::path(get, path = "/v1/log/entries", tag = "log", params(EntriesQuery),
-    responses((status = 200, body = Vec<EntryView>), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/log/entries", tag = "log", operation_id = "list_log_entries", params(EntriesQuery),
+    responses((status = 200, description = "the sequenced entries in the range (fewer, or none, past the tree's end)", body = Vec<EntryView>),
+        (status = 400, description = "a parameter is not a non-negative integer, or `end` is below `start` (`invalid_parameter`)", body = ErrorBody)))]
 pub async fn entries(
     State(state): State<AppState>,
-    Query(query): Query<EntriesQuery>,
+    ApiQuery(query): ApiQuery<EntriesQuery>,
 ) -> Result<Json<Vec<EntryView>>, ApiError> {
     let start = number("start", query.start.as_deref())?.unwrap_or(0);
-    let end = number("end", query.end.as_deref())?.unwrap_or(start + MAX_ENTRIES_PER_PAGE);
+    let page_end = start.saturating_add(MAX_ENTRIES_PER_PAGE).min(MAX_POSITION);
+    let end = number("end", query.end.as_deref())?.unwrap_or(page_end);
     if end < start {
         return Err(bad_parameter("end", "must not be below start"));
     }
-    let end = end.min(start.saturating_add(MAX_ENTRIES_PER_PAGE));
+    let end = end.min(page_end);
     let mut conn = state.db.pool.acquire().await.map_err(ApiError::internal)?;
     let rows = proofs::entries(&mut conn, start, end).await?;
     Ok(Json(
@@ -145,14 +161,19 @@ pub async fn entries(
 
 /// Which entry to prove, and optionally against which tree size.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// Leaf index.
+    #[param(value_type = u64, required = false, maximum = 9223372036854775807_u64)]
     pub index: Option<String>,
     /// Tree size (default: the latest checkpoint's).
+    #[param(value_type = u64, required = false, maximum = 9223372036854775807_u64)]
     pub size: Option<String>,
     /// Or: the subject (certificate serial, seal id, stamp id); its first entry is proven.
+    #[param(value_type = String, required = false)]
     pub subject: Option<String>,
-    /// Or: the leaf hash, hex.
+    /// Or: the leaf hash, 64 hex digits.
+    #[param(value_type = String, required = false, pattern = "^[0-9a-fA-F]{64}$")]
     pub leaf_hash: Option<String>,
 }
 
@@ -198,13 +219,14 @@ fn not_yet_sequenced() -> ApiError {
 /// The inclusion proof of an entry, by `index`, `subject` or `leaf_hash`.
 /// An entry recorded but not yet sequenced answers 404 `not_yet_sequenced`
 /// with `Retry-After`; the background sequencer adds it within about a second.
-#[utoipa::path(get, path = "/v1/log/proof/inclusion", tag = "log", params(InclusionQuery),
-    responses((status = 200, body = InclusionProof), (status = 400, body = ErrorBody),
+#[utoipa::path(get, path = "/v1/log/proof/inclusion", tag = "log", operation_id = "get_inclusion_proof", params(InclusionQuery),
+    responses((status = 200, description = "the proof", body = InclusionProof),
+        (status = 400, description = "not exactly one of `index`, `subject`, `leaf_hash`, or a malformed one (`invalid_parameter`)", body = ErrorBody),
         (status = 404, description = "no such entry (`not_found`), or not yet in a checkpoint (`not_yet_sequenced`, with Retry-After)", body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, description = "`size` is beyond the tree or below the entry (`beyond_tree`)", body = ErrorBody)))]
 pub async fn inclusion(
     State(state): State<AppState>,
-    Query(query): Query<InclusionQuery>,
+    ApiQuery(query): ApiQuery<InclusionQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let lookup = match (&query.index, &query.subject, &query.leaf_hash) {
         (Some(index), None, None) => EntryLookup::Index(required("index", Some(index))?),
@@ -274,10 +296,13 @@ pub async fn inclusion(
 
 /// The two tree sizes.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The earlier tree size.
+    #[param(value_type = u64, required = true, maximum = 9223372036854775807_u64)]
     pub first: Option<String>,
     /// The later tree size (at most the latest checkpoint's).
+    #[param(value_type = u64, required = true, maximum = 9223372036854775807_u64)]
     pub second: Option<String>,
 }
 
@@ -293,12 +318,13 @@ pub struct ConsistencyProof {
 }
 
 /// The consistency proof between two tree sizes.
-#[utoipa::path(get, path = "/v1/log/proof/consistency", tag = "log", params(ConsistencyQuery),
-    responses((status = 200, body = ConsistencyProof), (status = 400, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/log/proof/consistency", tag = "log", operation_id = "get_consistency_proof", params(ConsistencyQuery),
+    responses((status = 200, description = "the proof", body = ConsistencyProof),
+        (status = 400, description = "`first` or `second` missing or not a non-negative integer (`invalid_parameter`)", body = ErrorBody),
+        (status = 422, description = "the sizes are out of order or beyond the tree (`beyond_tree`)", body = ErrorBody)))]
 pub async fn consistency(
     State(state): State<AppState>,
-    Query(query): Query<ConsistencyQuery>,
+    ApiQuery(query): ApiQuery<ConsistencyQuery>,
 ) -> Result<Json<ConsistencyProof>, ApiError> {
     let first = required("first", query.first.as_deref())?;
     let second = required("second", query.second.as_deref())?;

@@ -100,10 +100,11 @@ async fn sample(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// Prometheus metrics (text format); the admin token only.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
     responses(
         (status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)),
+        (status = 403, description = "not the admin (`forbidden`)", body = ErrorBody),
+        (status = 503, description = "another metrics recorder is installed in this process (`metrics_unavailable`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn metrics(State(state): State<AppState>, _admin: Admin) -> Result<Response, ApiError> {
     let handle = recorder().ok_or_else(|| {

@@ -11,6 +11,7 @@ mod licenses;
 pub mod limits;
 mod log;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod published;
 mod seals;
@@ -28,7 +29,6 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 
 use crate::authority::Authority;
 use crate::config::Config;
@@ -72,49 +72,9 @@ impl AppState {
     }
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "govseal", description = "Unified electronic seal and e-license signing service (统一电子印章 / 电子证照). \
-        Errors are `{ \"error\": { \"code\", \"message\" } }`. Authenticate with `Authorization: Bearer <token>`: \
-        the admin token, or a department API client's token. \
-        Requests without a valid token are rate-limited per client address (429 `rate_limited` with `Retry-After`, \
-        in seconds) and share bounded anonymous budgets (503 `busy` with `Retry-After`); both are decided before \
-        the request body is read. Requests with a valid token have a budget of their own."),
-    paths(
-        departments::create, departments::list, departments::get, departments::revoke_certificate,
-        departments::renew_certificate, departments::create_client, departments::list_clients,
-        departments::revoke_client, seals::create, seals::get, seals::suspend, seals::reinstate,
-        seals::revoke, seals::appearance, trust::bundle, trust::crl, trust::health, tsa::tsa, stamp::stamp, stamp::notice,
-        licenses::create_type, licenses::issue, licenses::list, licenses::get, licenses::record, licenses::pdf,
-        licenses::qr_png_image, licenses::qr_svg_image, licenses::suspend, licenses::reinstate, licenses::revoke,
-        license_versions::renew, license_versions::amend,
-        licenses::status_snapshot, verify::verify, log::checkpoint, log::entries, log::inclusion, log::consistency,
-        metrics::metrics,
-        library::create_item, library::list_items, library::get_item, library::add_use,
-        library::create_consent, library::revoke_consent, library::use_licenses, library::list_uses,
-        library::get_use, library::use_pdf,
-    ),
-    modifiers(&BearerAuth),
-    tags((name = "departments"), (name = "clients"), (name = "seals"), (name = "stamping"), (name = "licenses"), (name = "trust"), (name = "log"), (name = "library"), (name = "operations"))
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
 /// The OpenAPI document of the whole API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    openapi::openapi()
 }
 
 async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {

@@ -1,7 +1,7 @@
 //! `/v1/seals`: a department's electronic seals.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -9,17 +9,19 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::auth::Caller;
 use super::departments::RevokeRequest;
-use super::error::{ApiError, ApiJson, ErrorBody};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::authority::RevocationReasonName;
 use crate::seal::registry::{self, NewSeal, SealChange, SealView};
 
 /// Creates a seal with its own key pair and seal certificate.
-#[utoipa::path(post, path = "/v1/seals", tag = "seals",
+#[utoipa::path(post, path = "/v1/seals", tag = "seals", operation_id = "create_seal",
     request_body = NewSeal,
     responses(
         (status = 201, description = "created", body = SealView),
-        (status = 401, body = ErrorBody), (status = 403, description = "not the admin or a seals:manage client of the department", body = ErrorBody),
-        (status = 422, body = ErrorBody)),
+        (status = 403, description = "not the admin or a seals:manage client of the department (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such department (`not_found`)", body = ErrorBody),
+        (status = 409, description = "a seal code clash; retry (`seal_code_clash`)", body = ErrorBody),
+        (status = 422, description = "an invalid field, e.g. an unknown seal type (`invalid_field`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -35,14 +37,14 @@ pub async fn create(
 }
 
 /// One seal.
-#[utoipa::path(get, path = "/v1/seals/{id}", tag = "seals",
+#[utoipa::path(get, path = "/v1/seals/{id}", tag = "seals", operation_id = "get_seal",
     params(("id" = String, Path, description = "seal id")),
-    responses((status = 200, body = SealView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "the seal", body = SealView), (status = 403, description = "not the admin or a seals:manage client of the seal's department (`forbidden`)", body = ErrorBody), (status = 404, description = "no such seal (`not_found`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SealView>, ApiError> {
     Ok(Json(registry::get_seal(&state.db, &caller, &id).await?))
 }
@@ -69,41 +71,44 @@ async fn change(
 }
 
 /// Suspends a seal: it cannot stamp until reinstated; earlier stamps stay valid.
-#[utoipa::path(post, path = "/v1/seals/{id}/suspend", tag = "seals",
+#[utoipa::path(post, path = "/v1/seals/{id}/suspend", tag = "seals", operation_id = "suspend_seal",
     params(("id" = String, Path, description = "seal id")),
-    responses((status = 200, body = SealView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, description = "the suspended seal", body = SealView), (status = 403, description = "not the admin or a seals:manage client of the seal's department (`forbidden`)", body = ErrorBody), (status = 404, description = "no such seal (`not_found`)", body = ErrorBody),
+        (status = 409, description = "the seal's status does not allow this change (`invalid_seal_state`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn suspend(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SealView>, ApiError> {
     change(state, caller, id, SealChange::Suspend).await
 }
 
 /// Reinstates a suspended seal.
-#[utoipa::path(post, path = "/v1/seals/{id}/reinstate", tag = "seals",
+#[utoipa::path(post, path = "/v1/seals/{id}/reinstate", tag = "seals", operation_id = "reinstate_seal",
     params(("id" = String, Path, description = "seal id")),
-    responses((status = 200, body = SealView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, description = "the active seal", body = SealView), (status = 403, description = "not the admin or a seals:manage client of the seal's department (`forbidden`)", body = ErrorBody), (status = 404, description = "no such seal (`not_found`)", body = ErrorBody),
+        (status = 409, description = "the seal's status does not allow this change (`invalid_seal_state`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn reinstate(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SealView>, ApiError> {
     change(state, caller, id, SealChange::Reinstate).await
 }
 
 /// Revokes a seal for good; its certificate goes onto the issuing CA's CRL.
-#[utoipa::path(post, path = "/v1/seals/{id}/revoke", tag = "seals",
+#[utoipa::path(post, path = "/v1/seals/{id}/revoke", tag = "seals", operation_id = "revoke_seal",
     params(("id" = String, Path, description = "seal id")),
     request_body = RevokeRequest,
-    responses((status = 200, body = SealView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, description = "the revoked seal", body = SealView), (status = 403, description = "not the admin or a seals:manage client of the seal's department (`forbidden`)", body = ErrorBody), (status = 404, description = "no such seal (`not_found`)", body = ErrorBody),
+        (status = 409, description = "the seal's status does not allow this change (`invalid_seal_state`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<RevokeRequest>,
 ) -> Result<Json<SealView>, ApiError> {
     let reason = input
@@ -114,28 +119,33 @@ pub async fn revoke(
 
 /// Options of the appearance preview.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AppearanceQuery {
     /// `svg` (default) or `pdf`.
     #[serde(default)]
+    #[param(value_type = String, required = false, pattern = "^(svg|pdf)$")]
     pub format: Option<String>,
     /// Diameter in mm, 30–50 (default 42).
     #[serde(default)]
+    #[param(value_type = f32, required = false, minimum = 30, maximum = 50)]
     pub size: Option<f32>,
 }
 
 /// The seal's appearance (印模): red ring, department name on the upper arc,
 /// star, seal name and code — as SVG or as a one-page PDF.
-#[utoipa::path(get, path = "/v1/seals/{id}/appearance", tag = "seals",
+#[utoipa::path(get, path = "/v1/seals/{id}/appearance", tag = "seals", operation_id = "get_seal_appearance",
     params(("id" = String, Path, description = "seal id"), AppearanceQuery),
     responses(
-        (status = 200, description = "image/svg+xml or application/pdf", body = String),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 200, description = "the appearance: SVG (`format=svg`) or a one-page PDF (`format=pdf`)",
+            content((String = "image/svg+xml"), (inline(super::openapi::Binary) = "application/pdf"))),
+        (status = 403, description = "not the admin or a seals:manage client of the seal's department (`forbidden`)", body = ErrorBody), (status = 404, description = "no such seal (`not_found`)", body = ErrorBody),
+        (status = 422, description = "`size` out of range or an unknown `format` (`invalid_field`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn appearance(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
-    Query(query): Query<AppearanceQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<AppearanceQuery>,
 ) -> Result<Response, ApiError> {
     let size = query
         .size

@@ -1,13 +1,13 @@
 //! `POST /v1/stamp`: stamping an uploaded PDF (multipart).
 
 use axum::body::Bytes;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ErrorBody};
+use super::error::{ApiError, ApiJson, ApiMultipart, ErrorBody};
 use crate::outcome::ActionError;
 use crate::pades::Level;
 use crate::seal::stamping::{self, NoticeRequest, StampRequest, StampingContext};
@@ -17,7 +17,7 @@ use crate::seal::stamping::{self, NoticeRequest, StampRequest, StampingContext};
 #[allow(dead_code)]
 pub struct StampForm {
     /// The PDF to stamp.
-    #[schema(format = Binary, content_media_type = "application/pdf")]
+    #[schema(value_type = String, format = Binary, content_media_type = "application/pdf")]
     file: Vec<u8>,
     /// The seal to use (it must belong to the client's department).
     seal_id: String,
@@ -66,20 +66,25 @@ fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError> 
 /// Stamps a PDF: the seal is drawn at (x, y) on the page and the document is
 /// signed (PAdES) by the seal's key as an incremental update. The response
 /// is the stamped PDF; its record id is in the `Govseal-Stamp-Id` header.
-#[utoipa::path(post, path = "/v1/stamp", tag = "stamping",
+#[utoipa::path(post, path = "/v1/stamp", tag = "stamping", operation_id = "stamp_pdf",
     request_body(content = StampForm, content_type = "multipart/form-data"),
     params(("Idempotency-Key" = Option<String>, Header, description = "repeat a request safely: the same key returns the same stamped PDF")),
     responses(
-        (status = 200, description = "the stamped PDF (header Govseal-Stamp-Id holds the record id)", content_type = "application/pdf", body = Vec<u8>),
-        (status = 401, body = ErrorBody), (status = 403, description = "a seal of another department, or no stamp scope", body = ErrorBody),
+        (status = 200, description = "the stamped PDF (header Govseal-Stamp-Id holds the record id)", content_type = "application/pdf", body = inline(super::openapi::Binary),
+            headers(("Govseal-Stamp-Id" = String, description = "the stamp's record id"))),
+        (status = 400, description = "the multipart body is malformed (`malformed_multipart`)", body = ErrorBody),
+        (status = 403, description = "a seal of another department, or no stamp scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such seal (`not_found`)", body = ErrorBody),
         (status = 409, description = "seal suspended, revoked or expired; Idempotency-Key reused", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, description = "a field is missing or invalid, or the PDF cannot be stamped", body = ErrorBody)),
+        (status = 413, description = "the upload is over 50 MB (`payload_too_large`)", body = ErrorBody),
+        (status = 415, description = "the body is not multipart/form-data (`unsupported_media_type`)", body = ErrorBody),
+        (status = 422, description = "a field is missing or invalid, or the PDF cannot be stamped (`invalid_field`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn stamp(
     State(state): State<AppState>,
     Caller(caller): Caller,
     headers: HeaderMap,
-    mut form: Multipart,
+    ApiMultipart(mut form): ApiMultipart,
 ) -> Result<Response, ApiError> {
     let mut file: Option<Bytes> = None;
     let mut fields = std::collections::HashMap::new();
@@ -142,12 +147,15 @@ pub async fn stamp(
 /// Renders an approval notice (审批决定书: title, 文号, addressee, body, issuer,
 /// date) as an A4 PDF in Chinese and stamps it, the seal over the date. The
 /// response is the stamped PDF, as for `/v1/stamp`.
-#[utoipa::path(post, path = "/v1/notices", tag = "stamping",
+#[utoipa::path(post, path = "/v1/notices", tag = "stamping", operation_id = "stamp_notice",
     request_body = NoticeRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "repeat a request safely")),
     responses(
-        (status = 200, description = "the stamped notice (header Govseal-Stamp-Id holds the record id)", content_type = "application/pdf", body = Vec<u8>),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 200, description = "the stamped notice (header Govseal-Stamp-Id holds the record id)", content_type = "application/pdf", body = inline(super::openapi::Binary),
+            headers(("Govseal-Stamp-Id" = String, description = "the stamp's record id"))),
+        (status = 403, description = "a seal of another department, or no stamp scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such seal (`not_found`)", body = ErrorBody),
+        (status = 409, description = "seal suspended, revoked or expired; Idempotency-Key reused", body = ErrorBody),
         (status = 422, description = "a field is missing or invalid (e.g. a character the font cannot draw)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn notice(

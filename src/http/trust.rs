@@ -3,20 +3,20 @@
 //! certificate is revoked or by the refresher before they go stale.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
 
 use super::AppState;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ApiPath, ErrorBody};
 use crate::authority::{CaName, TrustBundle};
 
 /// The trust bundle: root, issuing CA and TSA certificates, current CRLs,
 /// seal certificates, the signed status snapshot and issuers list, and the
 /// latest log checkpoint.
-#[utoipa::path(get, path = "/v1/trust", tag = "trust",
-    responses((status = 200, body = TrustBundle), (status = 429, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/trust", tag = "trust", operation_id = "get_trust_bundle",
+    responses((status = 200, description = "the trust bundle", body = TrustBundle)))]
 pub async fn bundle(State(state): State<AppState>) -> Result<Json<TrustBundle>, ApiError> {
     let mut bundle = state.published.current().bundle.clone();
     // The sequencer signs checkpoints between rebuilds: the latest one is read.
@@ -31,12 +31,13 @@ pub async fn bundle(State(state): State<AppState>) -> Result<Json<TrustBundle>, 
 }
 
 /// The current CRL of a CA (`root` or `issuing-ca`), DER (RFC 5280 §5).
-#[utoipa::path(get, path = "/v1/crl/{ca}", tag = "trust",
+#[utoipa::path(get, path = "/v1/crl/{ca}", tag = "trust", operation_id = "get_crl",
     params(("ca" = String, Path, description = "`root` or `issuing-ca` (a `.crl` suffix is allowed)")),
-    responses((status = 200, content_type = "application/pkix-crl", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the CRL, DER", content_type = "application/pkix-crl", body = inline(super::openapi::Binary)),
+        (status = 404, description = "no such CA (`not_found`)", body = ErrorBody)))]
 pub async fn crl(
     State(state): State<AppState>,
-    Path(ca): Path<String>,
+    ApiPath(ca): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let ca: CaName = ca
         .parse()
@@ -61,8 +62,9 @@ pub struct Health {
 }
 
 /// Liveness and database reachability.
-#[utoipa::path(get, path = "/healthz", tag = "trust",
-    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+#[utoipa::path(get, path = "/healthz", tag = "trust", operation_id = "health",
+    responses((status = 200, description = "the service and its database answer", body = Health),
+        (status = 503, description = "the database does not answer (`unavailable`), or too many requests at once (`busy`)", body = ErrorBody)))]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     sqlx::query("SELECT 1")
         .execute(&state.db.pool)

@@ -4,12 +4,11 @@
 //! the body is read.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 
 use super::AppState;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiBytes, ApiError, ErrorBody};
 use crate::authority::CaName;
 use crate::verify::photo::MAX_IMAGE_BYTES;
 use crate::verify::{
@@ -106,24 +105,25 @@ pub async fn current_trust_store(state: &AppState) -> Result<TrustStore, ApiErro
 /// (its record, its QR text, or a PNG/JPEG photo of its QR code), and
 /// returns the ETSI EN 319 102-1 report. Verification failures — an image
 /// with no QR code included — are reports, not errors.
-#[utoipa::path(post, path = "/v1/verify", tag = "trust",
+#[utoipa::path(post, path = "/v1/verify", tag = "trust", operation_id = "verify",
     request_body(
         description = "a PDF (application/pdf), a license record (COSE_Sign1, application/cose), a license QR text (text/plain, `<public-url>/v/<payload>`), or a PNG or JPEG photo of a license QR code (image/png, image/jpeg; at most 20 MiB and 40 megapixels)",
         content(
-            (Vec<u8> = "application/pdf"),
-            (Vec<u8> = "application/cose"),
+            (inline(super::openapi::Binary) = "application/pdf"),
+            (inline(super::openapi::Binary) = "application/cose"),
             (String = "text/plain"),
-            (Vec<u8> = "image/png"),
-            (Vec<u8> = "image/jpeg"))),
+            (inline(super::openapi::Binary) = "image/png"),
+            (inline(super::openapi::Binary) = "image/jpeg"))),
     responses(
         (status = 200, description = "the validation report (TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE)", body = Object),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 429, description = "too many requests from this address; retry after `Retry-After` seconds", body = ErrorBody),
-        (status = 503, description = "too many verifications at once; retry after `Retry-After` seconds", body = ErrorBody)))]
+        (status = 413, description = "the body is over the limit of its kind (`payload_too_large`)", body = ErrorBody),
+        (status = 415, description = "not one of the media types above (`unsupported_media_type`)", body = ErrorBody),
+        (status = 503, description = "too many verifications at once (`busy`); retry after `Retry-After` seconds", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait before trying again")))))]
 pub async fn verify(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<Report>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)

@@ -26,17 +26,32 @@ fn on_path(tool: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// True if every tool is present. Otherwise prints a SKIP line (or panics under
-/// `GOVSEAL_INTEROP=require`) and returns false.
+/// True if every tool is present and the interop scripts are there.
+/// Otherwise prints a SKIP line (or panics under `GOVSEAL_INTEROP=require`)
+/// and returns false.
 pub fn available(test: &str, tools: &[&str]) -> bool {
-    let mut missing: Vec<String> = tools
-        .iter()
-        .filter(|t| !on_path(t))
-        .map(|t| t.to_string())
-        .collect();
+    let mut missing = missing(tools);
     if !scripts().is_dir() {
         missing.push(format!("{} (interop scripts)", scripts().display()));
     }
+    judge(test, missing, "run ../shared/interop/setup.sh")
+}
+
+/// Like [`available`], for tools run directly (not through an interop
+/// script): `install` says how to get them.
+pub fn tools_available(test: &str, tools: &[&str], install: &str) -> bool {
+    judge(test, missing(tools), install)
+}
+
+fn missing(tools: &[&str]) -> Vec<String> {
+    tools
+        .iter()
+        .filter(|t| !on_path(t))
+        .map(|t| t.to_string())
+        .collect()
+}
+
+fn judge(test: &str, missing: Vec<String>, install: &str) -> bool {
     if missing.is_empty() {
         return true;
     }
@@ -44,7 +59,7 @@ pub fn available(test: &str, tools: &[&str]) -> bool {
     if std::env::var("GOVSEAL_INTEROP").as_deref() == Ok("require") {
         panic!("{message} (GOVSEAL_INTEROP=require)");
     }
-    eprintln!("SKIPPED {message} — run ../shared/interop/setup.sh");
+    eprintln!("SKIPPED {message} — {install}");
     false
 }
 

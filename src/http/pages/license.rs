@@ -9,13 +9,14 @@
 //! signed when they last changed (a status change re-signs them before its
 //! request is answered, so a revocation shows at once). The page only reads.
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 
-use super::html::{Lang, Tone, page, verdict};
+use super::html::{Tone, page, verdict};
 use super::license_view::{FieldLabel, Freshness, LicensePage, Verdict};
-use super::upload::LangQuery;
+use super::upload::{LangQuery, page_lang, unreadable};
 use crate::http::AppState;
 use crate::http::verify::license_store;
 use crate::license::qr::MAX_TEXT_BYTES;
@@ -24,13 +25,33 @@ use crate::verify::{
     verify_license_text,
 };
 
-/// Shows whether the license in `payload` is genuine and valid.
+/// The citizen's page a license's QR code opens: whether the license in
+/// `payload` is genuine and valid, checked against this server's trust data.
+/// A license that is not genuine is a page too (200), not an error.
+#[utoipa::path(get, path = "/v/{payload}", tag = "pages", operation_id = "license_page",
+    params(("payload" = String, Path, description = "the QR code's payload: the signed license record (its COSE_Sign1, zlib-compressed when shorter, in base64url without padding); anything else shows as not genuine"),
+        LangQuery),
+    responses(
+        (status = 200, description = "the verdict: valid, revoked, suspended, expired, superseded or not genuine", content_type = "text/html", body = String),
+        (status = 400, description = "the path is not UTF-8 once percent-decoded, or the query string is malformed", content_type = "text/html", body = String),
+        (status = 414, description = "the payload is too long", content_type = "text/html", body = String)))]
 pub async fn show(
     State(state): State<AppState>,
-    Path(payload): Path<String>,
-    Query(q): Query<LangQuery>,
+    payload: Result<Path<String>, PathRejection>,
+    query: Result<Query<LangQuery>, QueryRejection>,
 ) -> (StatusCode, Html<String>) {
-    let lang = Lang::from_query(q.lang.as_deref());
+    let lang = match page_lang(query) {
+        Ok(lang) => lang,
+        Err(refused) => return refused,
+    };
+    let Ok(Path(payload)) = payload else {
+        return unreadable(
+            lang,
+            StatusCode::BAD_REQUEST,
+            "二维码内容无效。",
+            "The QR code's content is malformed.",
+        );
+    };
     let switch = format!("/v/{payload}{}", lang.pick("?lang=en", ""));
     if payload.len() > MAX_TEXT_BYTES {
         let body = verdict(

@@ -2,8 +2,10 @@
 //! PDF in a plain `multipart/form-data` form (no JavaScript) and reads its
 //! validation report — the same engine and rate limit as `POST /v1/verify`.
 
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Html;
 use serde::Deserialize;
 
@@ -13,10 +15,21 @@ use crate::http::verify::current_trust_store;
 use crate::verify::{Indication, Report, SignatureReport, verify_pdf};
 
 /// The `?lang=` query of the pages.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LangQuery {
     /// `en` for English; Chinese otherwise.
+    #[param(value_type = String, required = false)]
     pub lang: Option<String>,
+}
+
+/// The upload form (documentation only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The PDF to verify (50 MB at most).
+    #[schema(value_type = String, format = Binary, content_media_type = "application/pdf")]
+    file: Vec<u8>,
 }
 
 fn title(lang: Lang) -> &'static str {
@@ -46,10 +59,51 @@ fn switch(lang: Lang) -> &'static str {
     lang.pick("/verify?lang=en", "/verify")
 }
 
-/// The form.
-pub async fn form_page(Query(q): Query<LangQuery>) -> Html<String> {
-    let lang = Lang::from_query(q.lang.as_deref());
-    Html(page(lang, title(lang), switch(lang), &form(lang)))
+/// The language of a page's `?lang=` query, or a 400 page for a query
+/// that does not parse (e.g. `lang` given twice).
+pub(crate) fn page_lang(
+    query: Result<Query<LangQuery>, QueryRejection>,
+) -> Result<Lang, (StatusCode, Html<String>)> {
+    match query {
+        Ok(Query(q)) => Ok(Lang::from_query(q.lang.as_deref())),
+        Err(_) => Err(unreadable(
+            Lang::Zh,
+            StatusCode::BAD_REQUEST,
+            "网址的查询参数无效。",
+            "The address's query string is malformed.",
+        )),
+    }
+}
+
+/// A request a page cannot read (a malformed address, a body that is not a
+/// form), answered as a page: people, not programs, read these.
+pub(crate) fn unreadable(
+    lang: Lang,
+    status: StatusCode,
+    zh: &str,
+    en: &str,
+) -> (StatusCode, Html<String>) {
+    let body = verdict(Tone::Warn, lang.pick(zh, en), "");
+    (status, Html(page(lang, title(lang), switch(lang), &body)))
+}
+
+/// The upload page: a form to pick a stamped PDF and have it verified.
+#[utoipa::path(get, path = "/verify", tag = "pages", operation_id = "verify_page",
+    params(LangQuery),
+    responses(
+        (status = 200, description = "the upload form", content_type = "text/html", body = String),
+        (status = 400, description = "the query string is malformed", content_type = "text/html", body = String)))]
+pub async fn form_page(
+    query: Result<Query<LangQuery>, QueryRejection>,
+) -> (StatusCode, Html<String>) {
+    let lang = match page_lang(query) {
+        Ok(lang) => lang,
+        Err(refused) => return refused,
+    };
+    (
+        StatusCode::OK,
+        Html(page(lang, title(lang), switch(lang), &form(lang))),
+    )
 }
 
 /// A page that says what went wrong with the upload, with the form again.
@@ -58,15 +112,40 @@ fn problem(lang: Lang, status: StatusCode, zh: &str, en: &str) -> (StatusCode, H
     (status, Html(page(lang, title(lang), switch(lang), &body)))
 }
 
-/// Reads the `file` part of the form, validates it and shows the report.
+/// Reads the `file` part of the form, validates it and shows the report,
+/// as `POST /v1/verify` does for programs (same engine, same limits).
+#[utoipa::path(post, path = "/verify", tag = "pages", operation_id = "verify_page_submit",
+    params(LangQuery),
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "the validation report as a page (whatever the verdict)", content_type = "text/html", body = String),
+        (status = 400, description = "no file chosen, an incomplete upload, or a malformed query string", content_type = "text/html", body = String),
+        (status = 413, description = "the file is over 50 MB", content_type = "text/html", body = String),
+        (status = 415, description = "the body is not multipart/form-data", content_type = "text/html", body = String)))]
 pub async fn submit(
     State(state): State<AppState>,
-    Query(q): Query<LangQuery>,
-    mut multipart: Multipart,
+    query: Result<Query<LangQuery>, QueryRejection>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> (StatusCode, Html<String>) {
     // Rate and concurrency limits were applied before the upload was read
     // (see crate::http::limits).
-    let lang = Lang::from_query(q.lang.as_deref());
+    let lang = match page_lang(query) {
+        Ok(lang) => lang,
+        Err(refused) => return refused,
+    };
+    let mut multipart = match multipart {
+        Ok(multipart) => multipart,
+        Err(_) if !crate::http::error::is_multipart_form(&headers) => {
+            return problem(
+                lang,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "请通过页面上的表单上传 PDF 文件（multipart/form-data）。",
+                "Upload the PDF with the form on this page (multipart/form-data).",
+            );
+        }
+        Err(_) => return upload_failed(lang, StatusCode::BAD_REQUEST),
+    };
     let mut pdf = None;
     loop {
         match multipart.next_field().await {
