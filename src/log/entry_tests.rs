@@ -76,12 +76,12 @@ fn absent_department_and_negative_time() {
 #[test]
 fn kinds_have_distinct_stable_codes() {
     let codes: Vec<u8> = EntryKind::ALL.iter().map(|k| k.code()).collect();
-    assert_eq!(codes, (1..=14).collect::<Vec<u8>>());
+    assert_eq!(codes, (1..=20).collect::<Vec<u8>>());
     for kind in EntryKind::ALL {
         assert_eq!(EntryKind::from_code(kind.code()), Some(kind));
     }
     assert_eq!(EntryKind::from_code(0), None);
-    assert_eq!(EntryKind::from_code(15), None);
+    assert_eq!(EntryKind::from_code(21), None);
 }
 
 #[test]
