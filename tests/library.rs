@@ -34,8 +34,8 @@ fn pem_der(pem: &str) -> Vec<u8> {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_listed_department_reuses_a_license_with_consent_and_every_party_sees_the_trace() {
+/// An app with an issuing department that issued one business license.
+async fn issued() -> (TestApp, common::licenses::Issuer, String) {
     let app = spawn_app().await;
     let a = issuer(&app, "福州市市场监督管理局").await;
     define_business_license(&app, &[&a.id]).await;
@@ -48,6 +48,12 @@ async fn a_listed_department_reuses_a_license_with_consent_and_every_party_sees_
         .await;
     assert_eq!(r.status(), 201);
     let license = json_of(r).await["id"].as_str().unwrap().to_string();
+    (app, a, license)
+}
+
+#[tokio::test]
+async fn a_listed_department_reuses_a_license_with_consent_and_every_party_sees_the_trace() {
+    let (app, a, license) = issued().await;
 
     // Only the operator publishes; bad input is named.
     let item = json!({"code": "X-1", "name_zh": "事项", "name_en": "Item", "departments": [a.id]});
@@ -374,17 +380,7 @@ async fn a_listed_department_reuses_a_license_with_consent_and_every_party_sees_
 
 #[tokio::test]
 async fn a_use_is_judged_against_the_use_list_version_in_force() {
-    let app = spawn_app().await;
-    let a = issuer(&app, "福州市市场监督管理局").await;
-    define_business_license(&app, &[&a.id]).await;
-    let r = app
-        .post(
-            "/v1/licenses",
-            Some(&a.token),
-            &business_license(&a.seal_id),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
+    let (app, a, _) = issued().await;
     let lib = library::publish(&app, &a).await;
     let first = json_of(
         app.get(&format!("/v1/service-items/{ITEM}"), Some(&lib.user_token))
@@ -458,17 +454,7 @@ async fn a_use_is_judged_against_the_use_list_version_in_force() {
 
 #[tokio::test]
 async fn concurrent_uses_of_one_consent_code_grant_exactly_one() {
-    let app = spawn_app().await;
-    let a = issuer(&app, "福州市市场监督管理局").await;
-    define_business_license(&app, &[&a.id]).await;
-    let r = app
-        .post(
-            "/v1/licenses",
-            Some(&a.token),
-            &business_license(&a.seal_id),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
+    let (app, a, _) = issued().await;
     let lib = library::publish(&app, &a).await;
     let code = consent(&app, &lib, json!({})).await;
     let code = code["code"].as_str().unwrap().to_string();
