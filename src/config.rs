@@ -33,6 +33,10 @@ pub struct Config {
     pub production: bool,
     /// `GOVSEAL_WITNESSES`: the witness policy file (C2SP tlog-policy with witness URLs).
     pub witnesses: Option<PathBuf>,
+    /// `GOVSEAL_FOREIGN_TRUST`: other installations' trust bundle
+    /// directories, whose licenses and stamped PDFs `POST /v1/verify`
+    /// recognises (互认).
+    pub foreign_trust: Vec<PathBuf>,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` is believed
     /// (`GOVSEAL_TRUSTED_PROXIES`); empty: the peer address is the client.
     pub trusted_proxies: Vec<IpNet>,
@@ -225,6 +229,7 @@ impl Config {
             master_key: None,
             production: false,
             witnesses: None,
+            foreign_trust: Vec::new(),
             trusted_proxies: Vec::new(),
             limits: Limits::default(),
             tsa_access: TsaAccess::default(),

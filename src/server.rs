@@ -123,7 +123,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .await
         .context("signing the status snapshot and assembling the trust bundle")?;
     write_trust_bundle(&config.certs_dir, &publication.bundle)?;
+    let foreign_trust = http::foreign::ForeignTrust::load(config.foreign_trust.clone())?;
     let state = AppState {
+        foreign_trust: Arc::new(foreign_trust),
         verify_memo: Default::default(),
         admission: Arc::new(http::limits::Admission::new(&config)),
         published: Arc::new(http::published::Published::new(publication)),

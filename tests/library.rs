@@ -514,8 +514,11 @@ fn verify(args: &[&std::ffi::OsStr]) -> (i32, String) {
 #[tokio::test]
 async fn two_installations_recognise_each_others_licenses() {
     // Two provinces, each its own PKI, on loopback.
-    let home = spawn_app().await;
     let foreign = spawn_app().await;
+    let foreign_certs = foreign.certs();
+    // The home service is configured with the foreign bundle (互认).
+    let home = common::spawn_app_with(|c| c.foreign_trust = vec![foreign_certs.clone()]).await;
+    let alone = spawn_app().await;
     let f = issuer(&foreign, "上海市市场监督管理局").await;
     define_business_license(&foreign, &[&f.id]).await;
     let r = foreign
@@ -536,7 +539,19 @@ async fn two_installations_recognise_each_others_licenses() {
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("license.cose");
     std::fs::write(&file, &record).unwrap();
-    let (home_certs, foreign_certs) = (home.certs(), foreign.certs());
+    let home_certs = home.certs();
+    // POST /v1/verify: the configured service recognises it, another does not.
+    let post_record = |app: &TestApp| {
+        app.http
+            .post(format!("{}/v1/verify", app.url))
+            .header("content-type", "application/cose")
+            .body(record.to_vec())
+            .send()
+    };
+    let report = json_of(post_record(&home).await.unwrap()).await;
+    assert_eq!(report["indication"], "TOTAL-PASSED", "{report}");
+    let report = json_of(post_record(&alone).await.unwrap()).await;
+    assert_ne!(report["indication"], "TOTAL-PASSED", "{report}");
     let trust = std::ffi::OsStr::new("--trust");
 
     // The home bundle alone does not know the foreign seal.

@@ -122,6 +122,16 @@ struct Installation {
     /// and the policy is published in the trust bundle as witnesses.txt.
     #[arg(long, env = "GOVSEAL_WITNESSES")]
     witnesses: Option<PathBuf>,
+    /// Other installations' trust bundle directories (repeat the option, or
+    /// separate them with ',' in GOVSEAL_FOREIGN_TRUST): POST /v1/verify
+    /// recognises their licenses and stamped PDFs (互认). Read at start-up;
+    /// restart to take their newer CRLs and status snapshots.
+    #[arg(
+        long = "foreign-trust",
+        env = "GOVSEAL_FOREIGN_TRUST",
+        value_delimiter = ','
+    )]
+    foreign_trust: Vec<PathBuf>,
     /// Where stamped PDFs are kept: `files` (content-addressed under
     /// <data>/documents; the default with SQLite) or `database` (the default
     /// with PostgreSQL, so every process sharing it sees them).
@@ -277,6 +287,7 @@ impl Installation {
         c.public_url = self.public_url.clone();
         c.production = self.production;
         c.witnesses = self.witnesses.clone();
+        c.foreign_trust = self.foreign_trust.clone();
         c.document_storage = self.document_storage;
         c.document_retention_days = self.document_retention_days;
         c.admin_token = std::env::var("GOVSEAL_ADMIN_TOKEN")

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod client_address;
 mod departments;
 pub mod error;
+pub mod foreign;
 mod library;
 mod license_versions;
 mod licenses;
@@ -62,6 +63,9 @@ pub struct AppState {
     pub admission: Arc<limits::Admission>,
     /// The trust bundle and status snapshot the public GETs serve.
     pub published: Arc<published::Published>,
+    /// Other installations' trust stores (`GOVSEAL_FOREIGN_TRUST`), for
+    /// `POST /v1/verify` (互认).
+    pub foreign_trust: Arc<foreign::ForeignTrust>,
 }
 
 impl AppState {

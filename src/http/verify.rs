@@ -174,17 +174,49 @@ pub async fn verify(
         }
         let store = license_store(&state).await?;
         let options = LicenseOptions::now();
-        let report = match kind {
-            Kind::Record => verify_license_record(&body, &store, &options),
-            _ => verify_license_text(&String::from_utf8_lossy(&body), &store, &options),
+        let check = |store: &TrustStore| match kind {
+            Kind::Record => verify_license_record(&body, store, &options),
+            _ => verify_license_text(&String::from_utf8_lossy(&body), store, &options),
         };
+        let report = recognised(check(&store), &state.foreign_trust.stores(), check);
         return Ok(Json(report));
     }
     let store = current_trust_store(&state).await?;
+    let foreign = state.foreign_trust.stores();
     let report = tokio::task::spawn_blocking(move || {
-        verify_pdf(&body, &store, time::OffsetDateTime::now_utc())
+        let now = time::OffsetDateTime::now_utc();
+        let home = verify_pdf(&body, &store, now);
+        recognised(home, &foreign, |store| verify_pdf(&body, store, now))
     })
     .await
     .map_err(ApiError::internal)?;
     Ok(Json(report))
+}
+
+/// Mutual recognition (互认): the home report, unless it did not pass and
+/// another installation's bundle (`GOVSEAL_FOREIGN_TRUST`) judges better —
+/// a pass under one bundle stands, else a bundle's failure (it knew the
+/// signer and refused) over "indeterminate" (it did not).
+pub(crate) fn recognised(
+    home: Report,
+    foreign: &[TrustStore],
+    check: impl Fn(&TrustStore) -> Report,
+) -> Report {
+    use crate::verify::Indication;
+    let rank = |r: &Report| match r.indication {
+        Indication::TotalPassed => 0,
+        Indication::TotalFailed => 1,
+        Indication::Indeterminate => 2,
+    };
+    let mut best = home;
+    for store in foreign {
+        if rank(&best) == 0 {
+            break;
+        }
+        let report = check(store);
+        if rank(&report) < rank(&best) {
+            best = report;
+        }
+    }
+    best
 }
