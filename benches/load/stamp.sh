@@ -13,27 +13,9 @@ SECONDS_TO_RUN=${1:-60}
 CONNECTIONS=${2:-16}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-cargo build --release --quiet --bin govseal --manifest-path "$ROOT/Cargo.toml"
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/govseal
-WORK=$(mktemp -d)
 PORT=${PORT:-18080}
-URL=http://127.0.0.1:$PORT
-export GOVSEAL_ADMIN_TOKEN=load-admin-$(date +%s%N)
-export GOVSEAL_MASTER_KEY=$(python3 -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())')
-"$BIN" serve --data "$WORK/data" --certs "$WORK/certs" --listen 127.0.0.1:$PORT --public-url $URL \
-  > "$WORK/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do curl -sf $URL/healthz >/dev/null && break; sleep 0.2; done
-AUTH="Authorization: Bearer $GOVSEAL_ADMIN_TOKEN"
-field() { python3 -c "import json,sys;print(json.load(sys.stdin)['$1'])"; }
-USCC=$(python3 - <<'PY'
-import random
-A="0123456789ABCDEFGHJKLMNPQRTUWXY"; W=[1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28]
-b="11"+"".join(random.choice(A) for _ in range(15))
-print(b+A[(31-sum(A.index(c)*w for c,w in zip(b,W))%31)%31])
-PY
-)
+. "$HERE/serve.sh"
+USCC=$(uscc "11$(python3 -c 'import random; print("".join(random.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(15)))')")
 DEPT=$(curl -sf -H "$AUTH" -H 'content-type: application/json' \
   -d "{\"name\":\"福州市行政审批局\",\"uscc\":\"$USCC\"}" $URL/v1/departments | field id)
 TOKEN=$(curl -sf -H "$AUTH" -H 'content-type: application/json' \

@@ -15,25 +15,9 @@ SECONDS_TO_RUN=${1:-60}
 CONNECTIONS=${2:-16}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-cargo build --release --quiet --bin govseal --manifest-path "$ROOT/Cargo.toml"
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/govseal
-WORK=$(mktemp -d)
 PORT=${PORT:-18081}
-URL=http://127.0.0.1:$PORT
-export GOVSEAL_ADMIN_TOKEN=load-admin-$(date +%s%N)
-export GOVSEAL_MASTER_KEY=$(python3 -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())')
-"$BIN" serve --data "$WORK/data" --certs "$WORK/certs" --listen 127.0.0.1:$PORT --public-url $URL \
-  > "$WORK/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do curl -sf $URL/healthz >/dev/null && break; sleep 0.2; done
-AUTH="Authorization: Bearer $GOVSEAL_ADMIN_TOKEN"
+. "$HERE/serve.sh"
 post() { curl -sf -H "$1" -H 'content-type: application/json' -d "$2" "$URL$3"; }
-field() { python3 -c "import json,sys;print(json.load(sys.stdin)['$1'])"; }
-uscc() { python3 -c '
-import sys
-A="0123456789ABCDEFGHJKLMNPQRTUWXY"; W=[1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28]
-b=sys.argv[1]; print(b+A[(31-sum(A.index(c)*w for c,w in zip(b,W))%31)%31])' "$1"; }
 ISSUER=$(post "$AUTH" "{\"name\":\"福州市市场监督管理局\",\"uscc\":\"$(uscc 11350100MB0000001)\"}" /v1/departments | field id)
 ITOKEN=$(post "$AUTH" '{"name":"发证系统","scopes":["seals:manage","licenses:issue"]}' /v1/departments/$ISSUER/clients | field token)
 SEAL=$(post "Authorization: Bearer $ITOKEN" "{\"department_id\":\"$ISSUER\",\"type\":\"approval\"}" /v1/seals | field id)

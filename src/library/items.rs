@@ -204,25 +204,15 @@ async fn log_item(
         },
     )
     .await?;
-    for department_id in departments {
-        let uscc = store::departments::get(conn, department_id)
-            .await?
-            .map(|d| d.uscc);
-        record(
-            conn,
-            Event {
-                kind: EntryKind::ServiceItemDepartmentAdded,
-                subject_id: &format!("{} {department_id}", row.code),
-                department_uscc: uscc.as_deref(),
-                artefact: department_id.as_bytes(),
-                actor: "admin",
-                details: &[("item", &row.code)],
-                record: Some((&records::SERVICE_ITEM_DEPARTMENTS, None)),
-            },
-        )
-        .await?;
-    }
-    Ok(())
+    crate::transparency::record_department_links(
+        conn,
+        EntryKind::ServiceItemDepartmentAdded,
+        &records::SERVICE_ITEM_DEPARTMENTS,
+        "item",
+        &row.code,
+        departments,
+    )
+    .await
 }
 
 /// Adds a use list entry to an item, or replaces the one in force for the

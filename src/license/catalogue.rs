@@ -31,25 +31,15 @@ async fn log_type(
         },
     )
     .await?;
-    for department_id in issuers {
-        let uscc = store::departments::get(conn, department_id)
-            .await?
-            .map(|d| d.uscc);
-        record(
-            conn,
-            Event {
-                kind: EntryKind::LicenseTypeIssuerAdded,
-                subject_id: &format!("{} {department_id}", row.code),
-                department_uscc: uscc.as_deref(),
-                artefact: department_id.as_bytes(),
-                actor: "admin",
-                details: &[("type", &row.code)],
-                record: Some((&records::LICENSE_TYPE_ISSUERS, None)),
-            },
-        )
-        .await?;
-    }
-    Ok(())
+    crate::transparency::record_department_links(
+        conn,
+        EntryKind::LicenseTypeIssuerAdded,
+        &records::LICENSE_TYPE_ISSUERS,
+        "type",
+        &row.code,
+        issuers,
+    )
+    .await
 }
 
 /// Defines a license type (admin only).

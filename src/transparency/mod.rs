@@ -57,6 +57,38 @@ pub struct Event<'a> {
     pub record: Option<(&'a records::Table, Option<&'a CommitmentKey>)>,
 }
 
+/// Logs that each of `departments` was linked to `parent` (a license type's
+/// issuers, a service item's handlers): one admin entry per link, subject
+/// `parent department`, committing to the link row of `table`.
+pub async fn record_department_links(
+    conn: &mut Connection,
+    kind: EntryKind,
+    table: &'static records::Table,
+    parent_detail: &str,
+    parent: &str,
+    departments: &[String],
+) -> Result<(), StoreError> {
+    for department_id in departments {
+        let uscc = crate::store::departments::get(conn, department_id)
+            .await?
+            .map(|d| d.uscc);
+        record(
+            conn,
+            Event {
+                kind,
+                subject_id: &format!("{parent} {department_id}"),
+                department_uscc: uscc.as_deref(),
+                artefact: department_id.as_bytes(),
+                actor: "admin",
+                details: &[(parent_detail, parent)],
+                record: Some((table, None)),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// SHA-256 of an artefact.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
