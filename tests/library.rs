@@ -234,6 +234,20 @@ async fn a_listed_department_reuses_a_license_with_consent_and_every_party_sees_
     let r = use_licenses(&app, &lib.user_token, bound["code"].as_str()).await;
     assert_eq!(r.status(), 201);
     assert_eq!(uses_count(&app).await, before + 5);
+    // Guessed or hostile codes: refused as unknown, recorded, nothing else.
+    for guess in [
+        "0000-0000-0000",
+        "' OR 1=1 --",
+        "ＡＢＣＤ-ＥＦＧＨ-ＪＫＭＮ",
+    ] {
+        expect_error(
+            use_licenses(&app, &lib.user_token, Some(guess)).await,
+            403,
+            "consent_invalid",
+        )
+        .await;
+    }
+    assert_eq!(uses_count(&app).await, before + 8);
 
     // A client without licenses:use is refused before anything is judged.
     expect_error(use_licenses(&app, &a.token, None).await, 403, "forbidden").await;
@@ -333,6 +347,22 @@ async fn a_listed_department_reuses_a_license_with_consent_and_every_party_sees_
             .starts_with("text/csv")
     );
     let csv = r.text().await.unwrap();
+    // Python's csv module (a reader we did not write) reads it back.
+    if common::interop::available("license use CSV", &["python3"]) {
+        let path = app.dir.path().join("uses.csv");
+        std::fs::write(&path, &csv).unwrap();
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import csv,sys; rows=list(csv.DictReader(open(sys.argv[1], encoding='utf-8'))); \
+                 print(len(rows), rows[0]['operator'], rows[0]['outcome'])",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(printed.trim(), format!("2 {OPERATOR} granted"), "{out:?}");
+    }
     assert!(csv.starts_with("id,created_at,outcome,"), "{csv}");
     assert!(csv.contains(&use_id) && csv.contains(OPERATOR), "{csv}");
     assert_eq!(
